@@ -1,0 +1,1 @@
+"""llmx: one typed API for every LLM provider."""
