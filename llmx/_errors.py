@@ -5,9 +5,9 @@ LLMXError
 ├─ ConfigurationError          builder or config misuse, raised before any request is sent
 │  ├─ MissingAPIKeyError       no key given and the provider's env var is unset (names the variable)
 │  ├─ ProviderNotFoundError    unknown provider name (lists the known ones and the closest match)
-│  └─ InvalidInputError        a Request that cannot be sent (bad role, empty messages, bad tool schema)
+│  └─ InvalidInputError        a Request that cannot be sent (bad role, empty messages, ...)
 ├─ TransportError              no HTTP response: ConnectError, RequestTimeout
-├─ ProviderError               the provider answered with an error (HTTP status or in-stream error event)
+├─ ProviderError               the provider answered with an error (HTTP or in-stream)
 │  ├─ AuthenticationError      401 / 403
 │  ├─ RateLimitError           429, and Groq's 498 (flex capacity)
 │  ├─ InvalidRequestError      400 / 404 / 413 / 422

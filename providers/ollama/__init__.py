@@ -1,0 +1,1 @@
+"""ollama adapter (in progress)."""
