@@ -128,6 +128,7 @@ class ToolCallEnd:
     name: str
     arguments: dict[str, Any]
     raw_arguments: str
+    provider_metadata: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,7 @@ class Accumulator:
                         name=name,
                         arguments=end.arguments,
                         raw_arguments=end.raw_arguments,
+                        provider_metadata=end.provider_metadata,
                     )
                 )
             else:

@@ -85,11 +85,16 @@ class PartTracker:
             state[3].append(delta)
             out.append(ToolCallDelta(state[0], state[1], delta))
 
-    def end_tool(self, key: Any, out: list[Event]) -> None:
+    def end_tool(self, key: Any, out: list[Event], metadata: dict[str, Any] | None = None) -> None:
+        """End one tool call; ``metadata`` is opaque provider data to send back with it."""
         state = self._tools.pop(key, None)
         if state is not None:
             raw = "".join(state[3])
-            out.append(ToolCallEnd(state[0], state[1], state[2], parse_arguments(raw), raw or "{}"))
+            out.append(
+                ToolCallEnd(
+                    state[0], state[1], state[2], parse_arguments(raw), raw or "{}", metadata
+                )
+            )
 
     def end_all(self, out: list[Event]) -> None:
         """End every open part, tool calls in the order they started."""

@@ -23,6 +23,7 @@ def events_from_response(response: Response) -> list[Event]:
     for index, call in enumerate(message.tool_calls):
         parts.start_tool(index, call.id, call.name, out)
         parts.tool_arguments(index, call.raw_arguments, out)
+        parts.end_tool(index, out, call.provider_metadata)
     parts.end_all(out)
     if response.usage is not None:
         out.append(UsageEvent(response.usage))

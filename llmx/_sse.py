@@ -46,6 +46,8 @@ class SSEDecoder:
         "_buf",
         "_data",
         "_event",
+        "_fast_max",
+        "_idle",
         "_last_id",
         "_max_event",
         "_max_line",
@@ -69,6 +71,8 @@ class SSEDecoder:
         self._retry: int | None = None
         self._last_id = ""
         self._open = False  # a non-data field line was seen in the current block
+        self._idle = False  # none of the above is pending: feed() may take its fast path
+        self._fast_max = min(max_line_bytes, max_event_bytes)  # fast-path chunks fit both limits
 
     @property
     def pending(self) -> bool:
@@ -84,6 +88,28 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Parse the next bytes of the stream and return the events they complete."""
+        # Fast path: nothing buffered and the chunk is whole "data: ...\n\n" blocks, LF only.
+        if (
+            self._idle
+            and chunk[:6] == b"data: "
+            and chunk[-2:] == b"\n\n"
+            and len(chunk) <= self._fast_max
+            and b"\r" not in chunk
+        ):
+            body = chunk[6:-2]
+            if b"\n" not in body:
+                return [ServerSentEvent("message", body.decode("utf-8", "replace"), self._last_id)]
+            blocks = body.split(b"\n\ndata: ")
+            if body.count(b"\n") == 2 * len(blocks) - 2:  # every LF is in a block separator
+                last_id = self._last_id
+                return [
+                    ServerSentEvent("message", b.decode("utf-8", "replace"), last_id)
+                    for b in blocks
+                ]
+        return self._feed(chunk)
+
+    def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        self._idle = False
         if self._skip_lf and chunk:
             self._skip_lf = False
             if chunk[0] == 0x0A:
@@ -120,7 +146,9 @@ class SSEDecoder:
                 self._line_too_long(longest)
         if tail:
             buf += tail
-        return self._lines(lines)
+        events = self._lines(lines)
+        self._idle = not (buf or self._data or self._open or self._skip_lf)
+        return events
 
     def _lines(self, lines: list[bytes]) -> list[ServerSentEvent]:
         events: list[ServerSentEvent] = []

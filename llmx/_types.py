@@ -109,6 +109,8 @@ class ToolCall(_Model):
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
     raw_arguments: str = "{}"
+    provider_metadata: dict[str, Any] | None = None
+    """Opaque provider data to send back with the call (e.g. Gemini's thought signature)."""
 
     @classmethod
     def from_raw(cls, id: str, name: str, raw_arguments: str | None) -> ToolCall:
