@@ -7,6 +7,8 @@ gives the same lines. Parsing the JSON is left to the caller.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from ._errors import StreamError
 
 __all__ = ["NDJSONDecoder"]
@@ -51,7 +53,7 @@ class NDJSONDecoder:
         self._buf.clear()
         return [_decode(tail)] if tail.strip(_BLANK) else []
 
-    def _too_long(self, size: int) -> None:
+    def _too_long(self, size: int) -> NoReturn:
         raise StreamError(
             f"NDJSON line exceeded max_line_bytes={self._max_line} (reached {size} bytes "
             "without a newline)"
