@@ -43,6 +43,7 @@ __all__ = [
     "ServerSentEvent",
     "StreamDecoder",
     "ThinkTagSplitter",
+    "error_fields",
     "error_from_status",
     "parse_duration",
     "parse_rate_limit",
@@ -127,7 +128,7 @@ class AdapterBase:
     spec: ProviderSpec
 
     def parse_error(self, response: HttpResponse) -> ProviderError:
-        message, code, error_type, body = _error_fields(response)
+        message, code, error_type, body = error_fields(response)
         return error_from_status(
             self.spec.name,
             response.status_code,
@@ -152,8 +153,11 @@ class AdapterBase:
         )
 
 
-def _error_fields(response: HttpResponse) -> tuple[str, str | None, str | None, Any]:
-    """Message, code, type and parsed body of an error response; non-JSON bodies kept as text."""
+def error_fields(response: HttpResponse) -> tuple[str, str | None, str | None, Any]:
+    """Message, code, type and parsed body of an error response; non-JSON bodies kept as text.
+
+    Understands ``{"error": {"message", "code", "type"}}``, ``{"error": "text"}`` and flat
+    ``{"message": ...}`` bodies."""
     text = response.body.decode("utf-8", "replace")
     try:
         body: Any = json.loads(text)

@@ -33,6 +33,7 @@ __all__ = [
     "make_usage",
     "message_text",
     "prompt_tokens",
+    "rate_limit_headers",
     "sse_data",
     "split_text",
 ]
@@ -230,9 +231,7 @@ def make_usage(
 # --- errors ----------------------------------------------------------------------------------
 
 
-def error_body(
-    message: str, type_: str, code: str | None = None, **extra: Any
-) -> dict[str, Any]:
+def error_body(message: str, type_: str, code: str | None = None, **extra: Any) -> dict[str, Any]:
     """``{"error": {"message", "type", "code"?, ...}}``; ``code`` omitted when None."""
     error: dict[str, Any] = {"message": message, "type": type_}
     if code is not None:
@@ -307,3 +306,18 @@ def go_duration(seconds: float) -> str:
 
 def _trim(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+_RPD, _TPM = 14400, 18000  # the docs' example limits (requests per day, tokens per minute)
+
+
+def rate_limit_headers(requests_used: int, prompt: int) -> list[tuple[str, str]]:
+    """Groq's ``x-ratelimit-*`` headers (sent on every chat response), Go-style resets."""
+    return [
+        ("x-ratelimit-limit-requests", str(_RPD)),
+        ("x-ratelimit-limit-tokens", str(_TPM)),
+        ("x-ratelimit-remaining-requests", str(max(0, _RPD - requests_used))),
+        ("x-ratelimit-remaining-tokens", str(max(0, _TPM - prompt))),
+        ("x-ratelimit-reset-requests", go_duration(requests_used * 86400 / _RPD)),
+        ("x-ratelimit-reset-tokens", go_duration(prompt * 60 / _TPM)),
+    ]

@@ -13,7 +13,7 @@ from http import HTTPStatus
 import anyio
 from anyio.abc import SocketAttribute, SocketStream
 
-from ._reply import Faults
+from ._faults import Faults
 from ._render import Plan
 
 __all__ = ["BadRequest", "Connection", "HttpRequest", "write_response"]

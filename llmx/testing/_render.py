@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._faults import Faults
 from ._groq import (
     DONE_EVENT,
     JSON_CT,
@@ -21,7 +22,6 @@ from ._groq import (
 from ._reply import (
     DropSpec,
     ErrorSpec,
-    Faults,
     RawSpec,
     Spec,
     SseSpec,
@@ -120,7 +120,7 @@ def _completion(
         reasoning = None
     elif reasoning is not None and fmt == "raw":
         content, reasoning = f"<think>\n{reasoning}\n</think>\n\n{content or ''}", None
-    call_objs = [
+    call_objs: list[dict[str, Any]] = [
         {
             "id": c.id or ctx.ids.tool_call_id(),
             "type": "function",
@@ -136,7 +136,11 @@ def _completion(
     usage_doc = make_usage(
         ctx.prompt_tokens, completion, reasoning_tokens or None, dict(usage) if usage else None
     )
-    cid, fingerprint, seed = ctx.ids.completion_id(), IdSource.fingerprint(model), ctx.ids.seed_value()
+    cid, fingerprint, seed = (
+        ctx.ids.completion_id(),
+        IdSource.fingerprint(model),
+        ctx.ids.seed_value(),
+    )
     if not stream:
         message: dict[str, Any] = {"role": "assistant"}
         if content is not None:
@@ -172,20 +176,26 @@ def _completion(
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": reason}
         return sse_data({**head, "choices": [choice], **extra})
 
-    events = [chunk({"role": "assistant", "content": ""}, x_groq={"id": ctx.request_id, "seed": seed})]
-    for piece in split_text(reasoning or "", chunk_size):
-        events.append(chunk({"reasoning": piece, "channel": "analysis"}))
-    for piece in split_text(content or "", chunk_size):
-        events.append(chunk({"content": piece}))
+    events = [
+        chunk({"role": "assistant", "content": ""}, x_groq={"id": ctx.request_id, "seed": seed})
+    ]
+    events += [
+        chunk({"reasoning": p, "channel": "analysis"})
+        for p in split_text(reasoning or "", chunk_size)
+    ]
+    events += [chunk({"content": p}) for p in split_text(content or "", chunk_size)]
     for index, call in enumerate(call_objs):
-        function = call["function"]
+        name, arguments = call["function"]["name"], call["function"]["arguments"]
         if fragment_size is None:
             events.append(chunk({"tool_calls": [{**call, "index": index}]}))
             continue
         first = {"index": index, "id": call["id"], "type": "function"}
-        events.append(chunk({"tool_calls": [{**first, "function": {"name": function["name"], "arguments": ""}}]}))
-        for piece in split_text(function["arguments"], fragment_size):
-            events.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+        opening = {**first, "function": {"name": name, "arguments": ""}}
+        events.append(chunk({"tool_calls": [opening]}))
+        events += [
+            chunk({"tool_calls": [{"index": index, "function": {"arguments": p}}]})
+            for p in split_text(arguments, fragment_size)
+        ]
     x_groq = {"id": ctx.request_id, "usage": usage_doc}
     events.append(chunk({}, finish, x_groq=x_groq, usage=usage_doc))
     events.append(DONE_EVENT)
@@ -206,9 +216,7 @@ def _error(spec: ErrorSpec, ctx: Context) -> Plan:
 
 
 def _stream_error(spec: StreamErrorSpec, ctx: Context, stream: bool) -> Plan:
-    error = error_body(
-        spec.message, spec.type, spec.code, failed_generation=spec.failed_generation
-    )
+    error = error_body(spec.message, spec.type, spec.code, failed_generation=spec.failed_generation)
     if not stream:
         return _json_plan(spec.status_code, error)
     error["error"]["status_code"] = spec.status_code

@@ -2,83 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from ._faults import FaultOptions, Faults, RecordedRequest
 from ._groq import dumps
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["Faults", "FaultOptions", "RecordedRequest", "Reply"]
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One HTTP request as the emulator received it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    json: Any
-    query: str = ""
-    received_at: float = 0.0  # time.monotonic() when the request was complete
-
-    @property
-    def is_chat(self) -> bool:
-        return self.method == "POST" and self.path.endswith("/chat/completions")
-
-
-class FaultOptions(TypedDict, total=False):
-    """Keyword options accepted by every ``Reply`` constructor and ``Reply.with_faults``."""
-
-    delay: float
-    headers: Mapping[str, str | None]
-    stall_after: int
-    disconnect_after: int
-    reset: bool
-    trickle: float
-    keepalive: float
-    malformed_after: int
-    omit_done: bool
-    content_type: str
-    split_bytes: int
-    stream: bool
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Transport-level behaviour applied while a reply is written (see ``FaultOptions``)."""
-
-    delay: float = 0.0
-    headers: tuple[tuple[str, str | None], ...] = ()
-    stall_after: int | None = None
-    disconnect_after: int | None = None
-    reset: bool = False
-    trickle: float = 0.0
-    keepalive: float | None = None
-    malformed_after: int | None = None
-    omit_done: bool = False
-    content_type: str | None = None
-    split_bytes: int | None = None
-    stream: bool | None = None
-
-    def merged(self, options: FaultOptions) -> Faults:
-        values: dict[str, Any] = dict(options)
-        if "headers" in values:
-            extra = tuple((k.lower(), v) for k, v in values["headers"].items())
-            values["headers"] = self.headers + extra
-        for name in ("stall_after", "disconnect_after", "malformed_after", "split_bytes"):
-            value = values.get(name)
-            if value is not None and (value < 0 or (name == "split_bytes" and value < 1)):
-                raise ValueError(f"{name} must be {'>= 1' if name == 'split_bytes' else '>= 0'}")
-        return dataclasses.replace(self, **values)
 
 
 # --- specs -----------------------------------------------------------------------------------
@@ -168,18 +105,18 @@ class WireSpec:
     data: tuple[bytes, ...]
 
 
-Spec = Union[
-    TextSpec,
-    ToolCallsSpec,
-    ErrorSpec,
-    StreamErrorSpec,
-    RawSpec,
-    SseSpec,
-    HandlerSpec,
-    DefaultSpec,
-    DropSpec,
-    WireSpec,
-]
+Spec: TypeAlias = (
+    TextSpec
+    | ToolCallsSpec
+    | ErrorSpec
+    | StreamErrorSpec
+    | RawSpec
+    | SseSpec
+    | HandlerSpec
+    | DefaultSpec
+    | DropSpec
+    | WireSpec
+)
 
 _EVENT_SPLIT = re.compile(rb"(?<=\n\n)|(?<=\r\r)|(?<=\r\n\r\n)")
 
@@ -266,7 +203,7 @@ class Reply:
         status: int,
         *,
         message: str | None = None,
-        type: str | None = None,  # noqa: A002 - mirrors the wire field name
+        type: str | None = None,
         code: str | None = None,
         failed_generation: str | None = None,
         param: str | None = None,
@@ -296,7 +233,7 @@ class Reply:
         *,
         message: str = "Tool choice is required, but model did not call a tool",
         code: str | None = "tool_use_failed",
-        type: str = "invalid_request_error",  # noqa: A002
+        type: str = "invalid_request_error",
         status_code: int = 400,
         failed_generation: str | None = None,
         text: str | None = None,
@@ -329,7 +266,10 @@ class Reply:
 
     @classmethod
     def json(
-        cls, body: Mapping[str, Any] | Sequence[Any], status: int = 200, **faults: Unpack[FaultOptions]
+        cls,
+        body: Mapping[str, Any] | Sequence[Any],
+        status: int = 200,
+        **faults: Unpack[FaultOptions],
     ) -> Reply:
         """Any JSON value as the body (compact encoding)."""
         payload = dumps(body if isinstance(body, Sequence) else dict(body)).encode()
@@ -402,4 +342,3 @@ class Reply:
         for garbage status lines or broken chunked encoding."""
         parts = (data,) if isinstance(data, bytes) else tuple(data)
         return cls._make(WireSpec(parts), faults)
-

@@ -87,7 +87,9 @@ _QUERY_KEYS = {"query", "q", "search", "question", "prompt", "text", "topic", "k
 _NAME_KEYS = {"name", "title", "username", "person"}
 _EN_PLACE = re.compile(r"\b(?:in|at|for|near|to|from)\s+([A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)")
 _ZH_PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:市)?(?:的)?(?:天气|气温|温度|空气|时间)")
-_ZH_LEAD = re.compile(r"^(?:请问|请|帮我|查询|查一下|看看|今天|明天|现在|的)+")
+_ZH_FILLER = re.compile(
+    r"^(?:请问|请|帮我|查询|查一下|看看|今天|明天|后天|现在|的)+|(?:今天|明天|后天|现在|的)+$"
+)
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|'([^']+)'|「([^」]+)」")
 _CAPITAL = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z][\w'-]*(?:\s+[A-Z][a-z][\w'-]*)*)")
 
@@ -103,7 +105,7 @@ def _location(hint: str) -> str:
         return match.group(1)
     zh = _ZH_PLACE.search(hint)
     if zh:
-        place = _ZH_LEAD.sub("", zh.group(1))
+        place = _ZH_FILLER.sub("", zh.group(1))
         if place:
             return place
     cap = _CAPITAL.search(hint)
@@ -185,7 +187,8 @@ def synthesize(
     if kind is None:
         kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
     if kind == "object":
-        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        raw_props = schema.get("properties")
+        props: dict[str, Any] = raw_props if isinstance(raw_props, dict) else {}
         required = [r for r in schema.get("required") or [] if isinstance(r, str)]
         names = required or list(props)
         return {
@@ -239,7 +242,7 @@ def _reasoning_for(model: str, user_text: str) -> str:
 def _greeting(model: str, user_text: str) -> str:
     echo = _short(user_text, 80)
     if has_cjk(user_text):
-        return f"你好！我是 {model}（llmx 模拟器）。你说：“{echo}”。"
+        return f"你好！我是 {model}（llmx 模拟器）。你说：“{echo}”"
     if not echo:
         return f"Hello from {model} (llmx emulator)."
     return f'Hello from {model} (llmx emulator). You said: "{echo}"'
@@ -256,8 +259,11 @@ def default_reply(body: Mapping[str, Any], catalog: Mapping[str, ModelInfo]) -> 
     """A deterministic, Groq-shaped answer to a chat request."""
     model = body.get("model")
     if not isinstance(model, str) or model not in catalog:
-        return Reply.error(404, message=f"The model `{model}` does not exist or you do not have "
-                           "access to it.", code="model_not_found")
+        return Reply.error(
+            404,
+            message=f"The model `{model}` does not exist or you do not have access to it.",
+            code="model_not_found",
+        )
     param, limit = _max_tokens(body)
     cap = catalog[model].max_completion_tokens
     if limit is not None and (not isinstance(limit, int) or limit < 1 or limit > cap):
@@ -278,7 +284,9 @@ def default_reply(body: Mapping[str, Any], catalog: Mapping[str, ModelInfo]) -> 
     tools = [
         t["function"]
         for t in body.get("tools") or []
-        if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("function"), dict)
+        if isinstance(t, dict)
+        and t.get("type") == "function"
+        and isinstance(t.get("function"), dict)
     ]
     choice = body.get("tool_choice", "auto")
     forced = choice == "required" or isinstance(choice, dict)
