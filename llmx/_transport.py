@@ -23,7 +23,7 @@ _PHASES: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
 
 def _httpx_timeout(timeout: Timeout) -> httpx.Timeout:
     return httpx.Timeout(
-        connect=timeout.connect, read=timeout.read, write=timeout.read, pool=timeout.connect
+        connect=timeout.connect, read=timeout.read, write=timeout.read, pool=timeout.read
     )
 
 
