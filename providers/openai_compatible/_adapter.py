@@ -6,11 +6,19 @@ Providers that speak this protocol (Groq, OpenAI, DeepSeek, vLLM, llama.cpp, ...
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from llmx import ModelInfo, ProviderError, Request, Response, ToolUseFailedError, Usage
+from llmx import (
+    FinishReason,
+    ModelInfo,
+    ProviderError,
+    Request,
+    Response,
+    ToolUseFailedError,
+    Usage,
+)
 from llmx.adapter import (
     AdapterBase,
     HttpRequest,
@@ -20,7 +28,7 @@ from llmx.adapter import (
 )
 
 from ._convert import build_body
-from ._decode import ChunkDecoder, parse_usage, response_from_body
+from ._decode import ChunkDecoder, finish_reason, parse_usage, response_from_body
 
 __all__ = ["OpenAICompatibleAdapter", "OpenAICompatibleConfig"]
 
@@ -48,6 +56,29 @@ class OpenAICompatibleConfig:
     reasoning_effort: bool = True
     send_names: bool = True
     developer_role: bool = False
+    # -- quirks: every default below leaves the request and the decoding unchanged ---------
+    reasoning_efforts: frozenset[str] | None = None
+    """The ``reasoning.effort`` values the provider accepts (None: send any). Another value is
+    not sent: silently for ``"default"`` (the provider's default), with a warning otherwise."""
+    reasoning_object: bool = False
+    """Send ``reasoning: {effort, max_tokens, exclude}`` instead of ``reasoning_effort``
+    (OpenRouter), so ``budget_tokens`` and ``include=False`` are expressed too."""
+    assistant_reasoning_scope: Literal["all", "tool_turns"] = "all"
+    """Which earlier assistant messages get ``assistant_reasoning_field``: all, or only those
+    of a turn (user message to user message) that called tools (DeepSeek's thinking mode)."""
+    renamed_fields: Mapping[str, str] = field(default_factory=dict)
+    """Request-body fields this provider spells differently, e.g. ``{"seed": "random_seed"}``."""
+    unsupported_fields: tuple[str, ...] = ()
+    """Request-body fields this provider rejects: not sent, with a warning on response-start."""
+    tool_call_id: Callable[[str], str] | None = None
+    """Rewrites the tool-call ids sent back in history (Mistral takes 9 alphanumerics only);
+    it must be deterministic so a call and its result keep matching."""
+    finish_reasons: Mapping[str, FinishReason] = field(default_factory=dict)
+    """Provider-specific raw finish reasons, e.g. Mistral's ``model_length``."""
+    completion_excludes_reasoning: bool = False
+    """``usage.completion_tokens`` leaves out the reasoning tokens (xAI): llmx adds them."""
+    non_retryable_codes: frozenset[str] = frozenset()
+    """Error codes that repeating the request cannot fix (OpenAI's 429 ``insufficient_quota``)."""
 
 
 class OpenAICompatibleAdapter(AdapterBase):
@@ -71,6 +102,7 @@ class OpenAICompatibleAdapter(AdapterBase):
 
     def build_request(self, request: Request, *, stream: bool) -> HttpRequest:
         body = build_body(request, stream=stream, config=self.config)
+        _apply_quirks(body, request, self.config)
         body = self.transform_body(body, request, stream=stream)
         return HttpRequest("POST", self.config.chat_path, body)
 
@@ -84,8 +116,26 @@ class OpenAICompatibleAdapter(AdapterBase):
         return body
 
     def warnings(self, request: Request) -> list[str]:
-        """Hook: settings this provider accepts but ignores (shown on ``response-start``)."""
-        return []
+        """Hook: settings this provider ignores or llmx did not send (on ``response-start``).
+
+        The base reports what the config's quirks left out of the request."""
+        config = self.config
+        out = [
+            f"{config.name}: {name} is not supported by this provider and was not sent"
+            for name in config.unsupported_fields
+            if getattr(request, name, None) is not None
+        ]
+        reasoning = request.reasoning
+        effort = reasoning.effort if reasoning is not None else None
+        if effort is not None and effort != "default":
+            if not (config.reasoning_effort or config.reasoning_object):
+                out.append(f"{config.name}: reasoning.effort is not supported and was not sent")
+            elif config.reasoning_efforts is not None and effort not in config.reasoning_efforts:
+                out.append(
+                    f"{config.name}: reasoning.effort {effort!r} is not supported and was not "
+                    f"sent; use one of {sorted(config.reasoning_efforts)}"
+                )
+        return out
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -104,9 +154,44 @@ class OpenAICompatibleAdapter(AdapterBase):
         return None
 
     def usage_of(self, obj: dict[str, Any]) -> Usage | None:
-        """Hook: usage of a response body or chunk, or None when it carries none."""
+        """Hook: usage of a response body or chunk, or None when it carries none.
+
+        Besides OpenAI's fields it reads DeepSeek's ``prompt_cache_hit_tokens``, OpenAI's
+        ``prompt_tokens_details.cache_write_tokens`` and Cerebras' top-level ``time_info``."""
         raw = obj.get("usage")
-        return parse_usage(raw) if raw else None
+        if not raw:
+            return None
+        usage = parse_usage(raw)
+        update: dict[str, Any] = {}
+        if usage.cached_tokens is None and isinstance(raw.get("prompt_cache_hit_tokens"), int):
+            update["cached_tokens"] = raw["prompt_cache_hit_tokens"]
+        written = (raw.get("prompt_tokens_details") or {}).get("cache_write_tokens")
+        if usage.cache_creation_tokens is None and isinstance(written, int):
+            update["cache_creation_tokens"] = written
+        if self.config.completion_excludes_reasoning and usage.reasoning_tokens:
+            update["completion_tokens"] = usage.completion_tokens + usage.reasoning_tokens
+            update["total_tokens"] = max(
+                usage.total_tokens, usage.prompt_tokens + update["completion_tokens"]
+            )
+        timing = obj.get("time_info")
+        if isinstance(timing, dict) and usage.total_time is None:
+            for name in ("queue_time", "prompt_time", "completion_time", "total_time"):
+                value = timing.get(name)
+                if isinstance(value, int | float):
+                    update[name] = float(value)
+        return usage.model_copy(update=update) if update else usage
+
+    def finish_reason_of(
+        self, raw: str | None, has_tool_calls: bool, metadata: dict[str, Any] | None
+    ) -> FinishReason:
+        """Hook: the normalized finish reason, given the finish metadata (``finish_metadata``
+        for streams, ``metadata_of`` for whole responses), so both paths agree."""
+        extra = self.config.finish_reasons.get(raw) if raw else None
+        if extra is not None:
+            if has_tool_calls and extra is FinishReason.STOP:
+                return FinishReason.TOOL_CALLS
+            return extra
+        return finish_reason(raw, has_tool_calls)
 
     def on_chunk(self, chunk: dict[str, Any], metadata: dict[str, Any]) -> None:
         """Hook: collect provider metadata from a stream chunk."""
@@ -144,6 +229,8 @@ class OpenAICompatibleAdapter(AdapterBase):
         if code_text == "tool_use_failed":
             error_class = ToolUseFailedError
             extra["failed_generation"] = error.get("failed_generation")
+        if code_text is not None and code_text in self.config.non_retryable_codes:
+            extra["retryable"] = False
         return error_from_status(
             self.config.name,
             status,
@@ -184,3 +271,56 @@ class OpenAICompatibleAdapter(AdapterBase):
 
 def _split(request: Request) -> bool:
     return request.reasoning is not None and request.reasoning.parse_think_tags
+
+
+def _apply_quirks(body: dict[str, Any], request: Request, config: OpenAICompatibleConfig) -> None:
+    """Adjust a built body to the config's quirks (a no-op for the default config)."""
+    reasoning = request.reasoning
+    if config.reasoning_object and reasoning is not None:
+        body.pop("reasoning_effort", None)
+        wanted: dict[str, Any] = {}
+        if reasoning.budget_tokens is not None:  # OpenRouter takes one of max_tokens, effort
+            wanted["max_tokens"] = reasoning.budget_tokens
+        elif reasoning.effort is not None and reasoning.effort != "default":
+            if config.reasoning_efforts is None or reasoning.effort in config.reasoning_efforts:
+                wanted["effort"] = reasoning.effort
+        if reasoning.include is False:
+            wanted["exclude"] = True
+        if wanted:
+            body["reasoning"] = wanted
+    effort = body.get("reasoning_effort")
+    if effort is not None and config.reasoning_efforts is not None:
+        if effort not in config.reasoning_efforts:
+            del body["reasoning_effort"]
+    for name in config.unsupported_fields:
+        body.pop(name, None)
+    for old, new in config.renamed_fields.items():
+        if old in body:
+            body[new] = body.pop(old)
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return
+    field_name = config.assistant_reasoning_field
+    if field_name and config.assistant_reasoning_scope == "tool_turns":
+        _keep_reasoning_of_tool_turns(messages, field_name)
+    rename = config.tool_call_id
+    if rename is not None:
+        for message in messages:
+            if message.get("tool_call_id"):
+                message["tool_call_id"] = rename(message["tool_call_id"])
+            for call in message.get("tool_calls") or ():
+                if call.get("id"):
+                    call["id"] = rename(call["id"])
+
+
+def _keep_reasoning_of_tool_turns(messages: list[dict[str, Any]], field_name: str) -> None:
+    """Drop ``field_name`` from assistant messages of turns that called no tool."""
+    turn: list[dict[str, Any]] = []
+    for message in [*messages, {"role": "user"}]:  # a sentinel user message ends the last turn
+        if message.get("role") == "user":
+            if not any(m.get("tool_calls") for m in turn):
+                for m in turn:
+                    m.pop(field_name, None)
+            turn = []
+        elif message.get("role") == "assistant":
+            turn.append(message)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from llmx import ImagePart, JSONSchemaFormat, Message, Request, TextPart, Tool
+from llmx import (
+    ImagePart,
+    InvalidInputError,
+    JSONSchemaFormat,
+    Message,
+    Request,
+    TextPart,
+    Tool,
+    UnsupportedFeatureError,
+)
 
 if TYPE_CHECKING:
     from ._adapter import OpenAICompatibleConfig
@@ -13,7 +22,16 @@ if TYPE_CHECKING:
 __all__ = ["build_body", "convert_message"]
 
 
-def _text(message: Message) -> str:
+def _text(message: Message, config: OpenAICompatibleConfig) -> str:
+    """The text of a message that cannot carry images on this wire (all but user messages)."""
+    if isinstance(message.content, list) and any(
+        isinstance(part, ImagePart) for part in message.content
+    ):
+        raise UnsupportedFeatureError(
+            f"{config.name}: a {message.role} message cannot carry images on the "
+            "chat-completions wire; put images in user messages",
+            provider=config.name,
+        )
     return message.text
 
 
@@ -39,7 +57,7 @@ def convert_message(message: Message, config: OpenAICompatibleConfig) -> dict[st
     if role == "user" and isinstance(message.content, list):
         out["content"] = _parts(message.content)
     elif role == "assistant":
-        text = _text(message)
+        text = _text(message, config)
         if text or not message.tool_calls:
             out["content"] = text
         if message.tool_calls:
@@ -57,8 +75,13 @@ def convert_message(message: Message, config: OpenAICompatibleConfig) -> dict[st
         if message.reasoning and config.assistant_reasoning_field:
             out[config.assistant_reasoning_field] = message.reasoning
     else:
-        out["content"] = _text(message)
+        out["content"] = _text(message, config)
     if role == "tool":
+        if not message.tool_call_id:
+            raise InvalidInputError(
+                "a tool message needs tool_call_id: the id of the assistant's tool call it "
+                "answers (use Message.tool(call.id, result))"
+            )
         out["tool_call_id"] = message.tool_call_id
     if message.name and config.send_names and role != "tool":
         out["name"] = message.name
@@ -100,10 +123,9 @@ _SIMPLE = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalt
 
 def build_body(request: Request, *, stream: bool, config: OpenAICompatibleConfig) -> dict[str, Any]:
     """The JSON body of ``POST /chat/completions``."""
-    body: dict[str, Any] = {
-        "model": request.model,
-        "messages": [convert_message(m, config) for m in request.messages],
-    }
+    body: dict[str, Any] = {"messages": [convert_message(m, config) for m in request.messages]}
+    if request.model is not None:  # the client fills it in; some servers need none
+        body = {"model": request.model, **body}
     if stream:
         body["stream"] = True
         if config.include_usage:

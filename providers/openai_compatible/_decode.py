@@ -79,22 +79,82 @@ def _split_think(text: str) -> tuple[str, str | None]:
     return content, (reasoning if any(thinking for thinking, _ in pieces) else None)
 
 
+def _strip_think_tags(text: str) -> str:
+    """Reasoning text without literal ``<think>``/``</think>`` tags (Groq compound)."""
+    splitter = ThinkTagSplitter()
+    return "".join(t for _, t in splitter.feed(text) + splitter.close())
+
+
+def content_pieces(content: Any) -> list[tuple[bool, str]]:
+    """``(is_reasoning, text)`` pieces of a message or delta ``content``: a string, or a list
+    of parts (Mistral: ``{"type": "text", "text"}`` and ``{"type": "thinking", "thinking":
+    [{"type": "text", "text"}]}``)."""
+    if isinstance(content, str):
+        return [(False, content)] if content else []
+    if not isinstance(content, list):
+        return []
+    out: list[tuple[bool, str]] = []
+    for part in content:
+        if isinstance(part, str):
+            if part:
+                out.append((False, part))
+        elif isinstance(part, dict):
+            if part.get("type") == "thinking":
+                inner = part.get("thinking")
+                nested = content_pieces(inner if isinstance(inner, list) else [inner])
+                out.extend((True, text) for _, text in nested)
+            elif isinstance(part.get("text"), str) and part["text"]:
+                out.append((False, part["text"]))
+    return out
+
+
+def raw_arguments(value: Any) -> str | None:
+    """Tool-call arguments as the JSON string the wire should have sent (some servers send an
+    object)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+_PLACEHOLDER_IDS = frozenset({"", "stub"})
+
+
+def response_id(value: Any) -> str | None:
+    """The response id, or None for a placeholder such as Groq compound's ``"stub"``."""
+    if not isinstance(value, str) or value in _PLACEHOLDER_IDS:
+        return None
+    return value
+
+
+def is_error_chunk(chunk: dict[str, Any]) -> bool:
+    """A chunk that reports an error: a truthy ``error`` or vLLM's ``object: "error"``."""
+    return bool(chunk.get("error")) or chunk.get("object") == "error"
+
+
 def response_from_body(
     body: dict[str, Any], adapter: OpenAICompatibleAdapter, split_think: bool, warnings: list[str]
 ) -> Response:
     """A non-streaming chat completion as a Response."""
-    if isinstance(body.get("error"), dict):
-        raise adapter.error_from_payload(body["error"], 200, {})
+    error = body.get("error")
+    if isinstance(error, dict | str) and error:
+        if isinstance(error, str):
+            error = {"message": error}
+        raise adapter.error_from_payload(error, 200, {}, body=body)
+    if body.get("object") == "error":
+        raise adapter.error_from_payload(body, 200, {}, body=body)
     choices = body.get("choices") or []
     if not choices:
         raise stream_error("the response has no choices", provider=adapter.spec.name)
     choice = choices[0]
     message = choice.get("message") or {}
-    content = message.get("content")
-    if isinstance(content, list):  # some servers return parts
-        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    text = content or ""
+    pieces = content_pieces(message.get("content"))  # a string, or parts (Mistral)
+    text = "".join(t for thinking, t in pieces if not thinking)
     reasoning = adapter.reasoning_of(message)
+    if split_think and reasoning:
+        reasoning = _strip_think_tags(reasoning)
+    thoughts = [t for thinking, t in pieces if thinking]
+    if thoughts:
+        reasoning = (reasoning or "") + "".join(thoughts)
     if split_think and text:
         text, thought = _split_think(text)
         if thought is not None:
@@ -103,14 +163,15 @@ def response_from_body(
         ToolCall.from_raw(
             call.get("id") or f"call_{i}",
             (call.get("function") or {}).get("name") or "",
-            (call.get("function") or {}).get("arguments"),
+            raw_arguments((call.get("function") or {}).get("arguments")),
         )
         for i, call in enumerate(message.get("tool_calls") or [])
     ]
     raw_reason = choice.get("finish_reason")
     usage = adapter.usage_of(body)
+    metadata = adapter.metadata_of(body)
     return Response(
-        id=body.get("id"),
+        id=response_id(body.get("id")),
         model=body.get("model"),
         provider=adapter.spec.name,
         message=Message(
@@ -119,11 +180,11 @@ def response_from_body(
             tool_calls=calls,
             reasoning=reasoning,
         ),
-        finish_reason=finish_reason(raw_reason, bool(calls)),
+        finish_reason=adapter.finish_reason_of(raw_reason, bool(calls), metadata),
         raw_finish_reason=raw_reason,
         usage=usage,
         warnings=warnings,
-        provider_metadata=adapter.metadata_of(body),
+        provider_metadata=metadata,
         raw=body,
     )
 
@@ -135,6 +196,7 @@ class ChunkDecoder:
         "_adapter",
         "_parts",
         "_think",
+        "_reasoning_tags",
         "_warnings",
         "_started",
         "_raw_reason",
@@ -142,6 +204,11 @@ class ChunkDecoder:
         "_done",
         "_has_calls",
         "_last_key",
+        "_by_index",
+        "_by_id",
+        "_call_ids",
+        "_with_arguments",
+        "_calls",
         "_metadata",
         "_name",
     )
@@ -153,13 +220,20 @@ class ChunkDecoder:
         self._name = adapter.spec.name
         self._parts = PartTracker()
         self._think = ThinkTagSplitter() if split_think else None
+        # literal <think> tags inside the reasoning field itself (Groq compound)
+        self._reasoning_tags = ThinkTagSplitter() if split_think else None
         self._warnings = tuple(warnings)
         self._started = False
         self._raw_reason: str | None = None
         self._usage: Usage | None = None
         self._done = False
         self._has_calls = False
-        self._last_key: Any = None
+        self._last_key: int | None = None
+        self._by_index: dict[Any, int] = {}  # the wire's tool-call index -> our key
+        self._by_id: dict[str, int] = {}  # the wire's tool-call id -> our key
+        self._call_ids: dict[int, str | None] = {}  # our key -> the wire's id, if it sent one
+        self._with_arguments: set[int] = set()  # keys whose arguments have started
+        self._calls = 0
         self._metadata: dict[str, Any] = {}
 
     def feed(self, frame: ServerSentEvent) -> list[Event]:
@@ -168,7 +242,7 @@ class ChunkDecoder:
             self._raise_error(data)
         if data[:6] == "[DONE]":
             return self._finish()
-        if self._done:
+        if self._done or not data.strip():
             return []
         try:
             chunk = json.loads(data)
@@ -181,16 +255,18 @@ class ChunkDecoder:
             raise stream_error(
                 f"a data line is not a JSON object: {data[:120]!r}", provider=self._name
             )
-        if chunk.get("error"):
+        if is_error_chunk(chunk):
             self._raise_error(data)
         out: list[Event] = []
         if not self._started:
             self._started = True
             out.append(
-                ResponseStart(chunk.get("id"), chunk.get("model"), self._name, self._warnings)
+                ResponseStart(
+                    response_id(chunk.get("id")), chunk.get("model"), self._name, self._warnings
+                )
             )
         choices = chunk.get("choices")
-        if choices:
+        if choices and isinstance(choices[0], dict):
             choice = choices[0]
             delta = choice.get("delta")
             if delta:
@@ -208,58 +284,101 @@ class ChunkDecoder:
         parts = self._parts
         reasoning = self._adapter.reasoning_of(delta)
         if reasoning:
-            parts.reasoning(reasoning, out)
-        content = delta.get("content")
-        if content:
-            if self._think is None:
+            if self._reasoning_tags is None:
+                parts.reasoning(reasoning, out)
+            else:
+                for _, piece in self._reasoning_tags.feed(reasoning):
+                    parts.reasoning(piece, out)
+        for thinking, content in content_pieces(delta.get("content")):
+            if thinking:
+                parts.reasoning(content, out)
+            elif self._think is None:
                 parts.text(content, out)
             else:
-                for thinking, piece in self._think.feed(content):
-                    (parts.reasoning if thinking else parts.text)(piece, out)
+                for in_think, piece in self._think.feed(content):
+                    (parts.reasoning if in_think else parts.text)(piece, out)
         calls = delta.get("tool_calls")
-        if calls:
+        if calls and isinstance(calls, list):
             self._tool_calls(calls, out)
 
-    def _tool_calls(self, calls: list[dict[str, Any]], out: list[Event]) -> None:
+    def _key(self, call: dict[str, Any]) -> int | None:
+        """Our key for a tool-call delta: an open call it continues, or None for a new call.
+
+        OpenAI keys fragments by ``index``; some servers send no index (Mistral) or repeat one
+        index for parallel calls with distinct ids (Gemini's OpenAI endpoint), and some repeat
+        the id on every fragment (llama.cpp).
+        """
+        index = call.get("index")
+        call_id = call.get("id") or None
+        if call_id is not None and call_id in self._by_id:
+            return self._by_id[call_id]
+        if index is not None:
+            key = self._by_index.get(index)
+            if key is not None and (call_id is None or self._call_ids[key] is None):
+                return key
+            return None
+        if call_id is None:
+            return self._last_key
+        return None
+
+    def _tool_calls(self, calls: list[Any], out: list[Event]) -> None:
         parts = self._parts
-        for position, call in enumerate(calls):
-            key = call.get("index")
-            if key is None:
-                key = call.get("id") or self._last_key or position
-            self._last_key = key
+        for call in calls:
+            if not isinstance(call, dict):
+                continue
             function = call.get("function") or {}
-            if not parts.has_tool(key):
+            key = self._key(call)
+            if key is None:
+                key = self._calls
+                self._calls += 1
+                call_id = call.get("id") or None
+                self._call_ids[key] = call_id
+                if call_id is not None:
+                    self._by_id[call_id] = key
+                if call.get("index") is not None:
+                    self._by_index[call["index"]] = key
                 self._has_calls = True
-                call_id = call.get("id") or f"call_{key}"
-                parts.start_tool(key, call_id, function.get("name") or "", out)
-            arguments = function.get("arguments")
-            if arguments and arguments != "null":
-                parts.tool_arguments(key, arguments, out)
+                parts.start_tool(key, call_id or f"call_{key}", function.get("name") or "", out)
+            self._last_key = key
+            arguments = raw_arguments(function.get("arguments"))
+            if not arguments:
+                continue
+            if key not in self._with_arguments:
+                if arguments.strip() == "null":  # a zero-argument call: "null" means {}
+                    continue
+                self._with_arguments.add(key)
+            parts.tool_arguments(key, arguments, out)
 
     def _finish(self) -> list[Event]:
         if self._done:
             return []
+        if self._raw_reason is None:
+            raise stream_error(
+                "the stream ended ([DONE]) without a finish_reason: the server stopped "
+                "generating without saying why (it may have reported an error the SSE "
+                "framing does not carry, such as llama.cpp's legacy 'error:' line)",
+                provider=self._name,
+            )
         self._done = True
         out: list[Event] = []
         if not self._started:
             self._started = True
             out.append(ResponseStart(None, None, self._name, self._warnings))
+        parts = self._parts
+        if self._reasoning_tags is not None:
+            for _, piece in self._reasoning_tags.close():
+                parts.reasoning(piece, out)
         if self._think is not None:
             for thinking, piece in self._think.close():
-                (self._parts.reasoning if thinking else self._parts.text)(piece, out)
-        self._parts.end_all(out)
+                (parts.reasoning if thinking else parts.text)(piece, out)
+        parts.end_all(out)
         usage = self._usage
         if usage is not None:
             out.append(UsageEvent(usage))
         raw = self._raw_reason
-        out.append(
-            Finish(
-                finish_reason(raw, self._has_calls),
-                raw,
-                usage,
-                self._adapter.finish_metadata(self._metadata),
-            )
-        )
+        metadata = self._adapter.finish_metadata(self._metadata)
+        reason = self._adapter.finish_reason_of(raw, self._has_calls, metadata)
+        out.append(Finish(reason, raw, usage, metadata))
         return out
 
     def close(self) -> list[Event]:
@@ -267,7 +386,8 @@ class ChunkDecoder:
             return []
         if self._raw_reason is None:
             raise stream_error(
-                "the stream ended without [DONE] or a finish_reason", provider=self._name
+                "the stream ended without [DONE] or a finish_reason (connection closed early?)",
+                provider=self._name,
             )
         return self._finish()  # finish_reason seen, only [DONE] missing: complete
 
@@ -277,9 +397,16 @@ class ChunkDecoder:
         except ValueError:
             payload = {"message": data}
         error = payload.get("error", payload) if isinstance(payload, dict) else payload
-        if not isinstance(error, dict):
+        if isinstance(error, str):
+            error = {"message": error}
+        elif not isinstance(error, dict):
             error = {"message": str(error)}
         status = error.get("status_code") or error.get("code")
+        if not isinstance(status, int) and isinstance(payload, dict):
+            status = payload.get("status_code")
         raise self._adapter.error_from_payload(
-            error, status if isinstance(status, int) else 500, {}
+            error,
+            status if isinstance(status, int) and 400 <= status < 600 else 500,
+            {},
+            body=payload,
         )

@@ -15,8 +15,8 @@ import llmx
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "llmx"
 PROVIDERS = ROOT / "providers"
-# groq is configuration plus hooks on the OpenAI-compatible base: its one declared dependency
-DECLARED_BASES = {"groq": {"openai_compatible"}}
+# groq and openai are configuration plus hooks on the OpenAI-compatible base
+DECLARED_BASES = {"groq": {"openai_compatible"}, "openai": {"openai_compatible"}}
 
 
 def _imports(path: Path) -> list[tuple[str, int]]:
