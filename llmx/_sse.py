@@ -223,6 +223,12 @@ class SSEDecoder:
         elif name == b"id":
             if b"\x00" not in value:
                 self._last_id = value.decode("utf-8", "replace")
+        elif name == b"error" and not self._data:
+            # Not WHATWG: llama.cpp servers (2025) send `error: {json}` instead of
+            # `event: error` + `data:`. Read it as that pair so the error is not lost.
+            self._event = b"error"
+            self._data.append(value)
+            self._size += len(value) + 1
         elif name == b"retry" and value.isdigit():  # bytes.isdigit(): ASCII digits only
             try:
                 self._retry = int(value.lstrip(b"0") or b"0")

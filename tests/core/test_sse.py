@@ -89,6 +89,9 @@ def reference(raw: bytes) -> list[ServerSentEvent]:
             event_type = value
         elif name == "id" and "\0" not in value:
             last_id = value
+        elif name == "error" and not data:  # llmx's extension for llama.cpp's legacy errors
+            event_type = "error"
+            data.append(value)
         elif name == "retry" and value and all(c in "0123456789" for c in value):
             retry = int(value)
     return events
@@ -127,7 +130,7 @@ def test_conformance(case: dict[str, Any], mode: str) -> None:
 
 # -- chunking invariance (hypothesis) ---------------------------------------------------------
 
-_NAMES = st.sampled_from(["data", "event", "id", "retry", "Data", " data", "dat", "", "x"])
+_NAMES = st.sampled_from(["data", "event", "id", "retry", "error", "Data", " data", "", "x"])
 _SEPARATORS = st.sampled_from([":", ": ", ":  ", ":\t", ""])
 _TEXT = st.text(st.sampled_from("aZ é…€😀:\x00\u2028\x85\ufeff07"), max_size=8)
 _VALUES = _TEXT | st.integers(0, 99999).map(str)
@@ -386,3 +389,18 @@ def test_partial_bom_does_not_count_against_a_tiny_line_limit() -> None:
     data = b"\xef\xbb\xbf:\n"
     assert decode([data[i : i + 1] for i in range(len(data))], max_line_bytes=1) == ([], False)
     assert decode([b"\xef\xbb\n"], max_line_bytes=1) == StreamError  # not a BOM: a 2-byte line
+
+
+def test_llamacpp_error_field_reads_as_an_error_event() -> None:
+    """llama.cpp's non-standard `error: {...}` line becomes event "error" with that data."""
+    body = b'data: {"a":1}\n\nerror: {"code":400,"message":"too long"}\n\ndata: [DONE]\n\n'
+    for size in (1, 7, len(body)):
+        decoder = SSEDecoder()
+        events = []
+        for i in range(0, len(body), size):
+            events += decoder.feed(body[i : i + size])
+        assert [(e.event, e.data) for e in events] == [
+            ("message", '{"a":1}'),
+            ("error", '{"code":400,"message":"too long"}'),
+            ("message", "[DONE]"),
+        ]
