@@ -117,6 +117,8 @@ class Adapter(Protocol):
 
     def rate_limit(self, headers: Mapping[str, str]) -> RateLimit | None: ...
 
+    def warnings(self, request: Request) -> list[str]: ...
+
     def models_request(self) -> HttpRequest: ...
 
     def parse_models(self, response: HttpResponse) -> list[ModelInfo]: ...
@@ -141,6 +143,11 @@ class AdapterBase:
 
     def rate_limit(self, headers: Mapping[str, str]) -> RateLimit | None:
         return parse_rate_limit(headers)
+
+    def warnings(self, request: Request) -> list[str]:
+        """Settings of ``request`` this provider accepts but cannot honour (the adapter also
+        puts them on ``response-start`` and ``Response.warnings``)."""
+        return []
 
     def models_request(self) -> HttpRequest:
         raise UnsupportedFeatureError(

@@ -73,12 +73,15 @@ class GeminiAdapter(AdapterBase):
             body = body[0]
         if not isinstance(body, dict):
             raise ValueError("the response body is not a JSON object")
-        decoder = GeminiDecoder(warnings_for(request), self.error_from_payload)
+        decoder = GeminiDecoder(self.warnings(request), self.error_from_payload)
         events = decoder.chunk(body) + decoder.finish(strict=False)
         return accumulate(events).model_copy(update={"raw": body})
 
     def stream_decoder(self, request: Request) -> GeminiDecoder:
-        return GeminiDecoder(warnings_for(request), self.error_from_payload)
+        return GeminiDecoder(self.warnings(request), self.error_from_payload)
+
+    def warnings(self, request: Request) -> list[str]:
+        return warnings_for(request)
 
     # -- errors ------------------------------------------------------------------------------
 
