@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from llmx import InvalidInputError, ModelInfo, ProviderError, Request, Usage
-from llmx.adapter import stream_error
+from llmx import ContextLengthError, InvalidInputError, ModelInfo, ProviderError, Request, Usage
+from llmx.adapter import error_from_status, stream_error
 
 from ..openai_compatible import OpenAICompatibleAdapter, OpenAICompatibleConfig, parse_usage
-from ._catalog import MODELS
+from ._catalog import MODELS, replacement_for
 
 __all__ = ["GroqAdapter", "GroqOptions"]
 
@@ -23,6 +25,8 @@ CONFIG = OpenAICompatibleConfig(
     max_tokens_field="max_completion_tokens",
     include_usage=False,  # usage always arrives on the finish chunk (x_groq.usage / usage)
     reasoning_fields=("reasoning",),
+    # qwen3: none/default; gpt-oss: low/medium/high; Groq rejects anything else with a 400
+    reasoning_efforts=frozenset({"none", "default", "low", "medium", "high"}),
     send_names=False,  # Groq rejects messages[].name with a 400
 )
 
@@ -61,6 +65,11 @@ class GroqAdapter(OpenAICompatibleAdapter):
             options = GroqOptions.model_validate(raw or {})
         except ValidationError as exc:
             raise InvalidInputError(f"invalid provider_options['groq']: {exc}") from None
+        if options.reasoning_format is not None and options.include_reasoning is not None:
+            raise InvalidInputError(
+                "provider_options['groq']: reasoning_format and include_reasoning are mutually "
+                "exclusive (Groq rejects a request with both); set one of them"
+            )
         reasoning = request.reasoning
         if (
             reasoning is not None
@@ -76,15 +85,25 @@ class GroqAdapter(OpenAICompatibleAdapter):
         return body
 
     def warnings(self, request: Request) -> list[str]:
-        return [
+        out = super().warnings(request)
+        out += [
             f"groq: {name} is accepted but has no effect on any Groq model"
             for name in _UNSUPPORTED
             if getattr(request, name) is not None
         ]
+        if request.reasoning is not None and request.reasoning.budget_tokens is not None:
+            out.append(
+                "groq: reasoning.budget_tokens is not supported and was not sent; "
+                "use reasoning.effort"
+            )
+        return out
 
     def usage_of(self, obj: dict[str, Any]) -> Usage | None:
-        raw = obj.get("usage") or (obj.get("x_groq") or {}).get("usage")
-        return parse_usage(raw) if raw else None
+        # top-level usage (2026) or x_groq.usage (every era); the same counts when both are sent
+        for raw in (obj.get("usage"), (obj.get("x_groq") or {}).get("usage")):
+            if isinstance(raw, dict) and ("total_tokens" in raw or "prompt_tokens" in raw):
+                return parse_usage(raw)
+        return None
 
     def on_chunk(self, chunk: dict[str, Any], metadata: dict[str, Any]) -> None:
         x_groq = chunk.get("x_groq")
@@ -93,8 +112,9 @@ class GroqAdapter(OpenAICompatibleAdapter):
                 raise stream_error(f"stopped early: {x_groq['error']}", provider="groq")
             if x_groq.get("id") and x_groq["id"] != "stub":
                 metadata.setdefault("x_groq_id", x_groq["id"])
-            if x_groq.get("usage_breakdown"):
-                metadata["usage_breakdown"] = x_groq["usage_breakdown"]
+            breakdown = x_groq.get("usage_breakdown")
+            if isinstance(breakdown, dict) and breakdown.get("models"):
+                metadata["usage_breakdown"] = breakdown
         choices = chunk.get("choices")
         if choices:
             tools = (choices[0].get("delta") or {}).get("executed_tools")
@@ -135,20 +155,29 @@ class GroqAdapter(OpenAICompatibleAdapter):
     def error_from_payload(
         self, error: dict[str, Any], status: int, headers: Mapping[str, str], body: Any = None
     ) -> ProviderError:
-        result = super().error_from_payload(error, status, headers, body)
-        if error.get("code") == "model_decommissioned" or error.get("code") == "model_not_found":
-            model = next(
-                (
-                    m
-                    for m in MODELS.values()
-                    if m.retired and f"`{m.id}`" in str(error.get("message"))
-                ),
-                None,
+        code = error.get("code")
+        message = str(error.get("message") or "")
+        if status == 413 and (code == "rate_limit_exceeded" or error.get("type") == "tokens"):
+            # one request (prompt + max_completion_tokens) above the organization's TPM limit:
+            # it can never pass as is, so it is not a rate limit to wait out
+            return error_from_status(
+                self.config.name,
+                status,
+                f"{message} (llmx: this one request counts more tokens, prompt plus "
+                "max_completion_tokens, than the organization's per-minute limit allows, so "
+                "it cannot succeed as is)",
+                headers=headers,
+                code=str(code) if code is not None else None,
+                error_type=error.get("type"),
+                body=body if body is not None else {"error": error},
+                error_class=ContextLengthError,
+                retryable=False,
             )
-            if model is not None and model.replacement:
-                result.message += f" (llmx: {model.id} was retired; use {model.replacement})"
-                result.args = (result.message,)
-        return result
+        note = _model_note(message) if code in ("model_decommissioned", "model_not_found") else None
+        if note:
+            body = body if body is not None else {"error": error}
+            error = {**error, "message": f"{message} (llmx: {note})"}
+        return super().error_from_payload(error, status, headers, body)
 
     def model_info(self, item: dict[str, Any]) -> ModelInfo:
         info = super().model_info(item)
@@ -161,3 +190,26 @@ class GroqAdapter(OpenAICompatibleAdapter):
                 "max_output_tokens": info.max_output_tokens or card.max_output_tokens,
             }
         )
+
+
+_QUOTED = re.compile(r"`([^`]+)`")
+
+
+def _model_note(message: str) -> str | None:
+    """What to use instead of the model a model_decommissioned / model_not_found names."""
+    match = _QUOTED.search(message)
+    if match is None:
+        return None
+    model = match.group(1)
+    card = MODELS.get(model)
+    if card is not None and card.retired:
+        replacement = replacement_for(model)
+        if replacement:
+            return f"{model} was retired by Groq; use {replacement} instead"
+        return f"{model} was retired by Groq"
+    if card is None:
+        current = [m.id for m in MODELS.values() if not m.retired]
+        close = difflib.get_close_matches(model, current, n=1, cutoff=0.8)
+        if close:
+            return f"did you mean {close[0]!r}?"
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from llmx.adapter import ModelCard
 
-__all__ = ["AS_OF", "MODELS"]
+__all__ = ["AS_OF", "MODELS", "replacement_for"]
 
 AS_OF = "2026-07"
 
@@ -173,6 +173,28 @@ MODELS: dict[str, ModelCard] = {
             status="retired",
             replacement="meta-llama/llama-4-scout-17b-16e-instruct",
         ),
+        # retired 2025-04-14 (console.groq.com/docs/deprecations); named by real
+        # model_decommissioned errors
+        _card(
+            "llama-3.2-11b-vision-preview",
+            8_192,
+            8_192,
+            None,
+            None,
+            vision=True,
+            status="retired",
+            replacement="meta-llama/llama-4-scout-17b-16e-instruct",
+        ),
+        _card(
+            "llama-3.2-90b-vision-preview",
+            8_192,
+            8_192,
+            None,
+            None,
+            vision=True,
+            status="retired",
+            replacement="meta-llama/llama-4-maverick-17b-128e-instruct",
+        ),
         _card(
             "deepseek-r1-distill-llama-70b",
             131_072,
@@ -186,3 +208,17 @@ MODELS: dict[str, ModelCard] = {
         ),
     ]
 }
+
+
+def replacement_for(model_id: str) -> str | None:
+    """The model to use instead of a retired one, following retirements of the replacements
+    themselves; None for a model that is not retired or has no known replacement."""
+    current, seen = model_id, set()
+    while True:
+        card = MODELS.get(current)
+        if card is None or not card.retired:
+            return None if current == model_id else current
+        if card.replacement is None or current in seen:
+            return None
+        seen.add(current)
+        current = card.replacement

@@ -355,8 +355,7 @@ class ChunkDecoder:
         if self._raw_reason is None:
             raise stream_error(
                 "the stream ended ([DONE]) without a finish_reason: the server stopped "
-                "generating without saying why (it may have reported an error the SSE "
-                "framing does not carry, such as llama.cpp's legacy 'error:' line)",
+                "generating without saying why (an error it did not report?)",
                 provider=self._name,
             )
         self._done = True

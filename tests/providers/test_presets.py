@@ -309,14 +309,14 @@ def test_openrouter_midstream_error_keeps_the_partial_text() -> None:
     assert "".join(e.delta for e in events if e.type is EventType.TEXT_DELTA) == "Once upon"  # type: ignore[union-attr]
 
 
-def test_llamacpp_legacy_error_line_is_not_a_success() -> None:
-    # the legacy "error: {...}" SSE field is dropped by the SSE parser; what is left is a
-    # [DONE] without a finish_reason, which must not pass for a complete answer
+def test_llamacpp_legacy_error_line_is_a_typed_error() -> None:
+    # llama.cpp (2025) sends a non-standard "error: {...}" SSE field; the SSE decoder reads it
+    # as an error event, so the context overflow surfaces as ContextLengthError, not success
     events, error = decode_until_error(
         preset("llamacpp"), fixture("llamacpp_legacy_midstream_error.sse")
     )
-    assert isinstance(error, llmx.StreamError)
-    assert "finish_reason" in str(error)
+    assert isinstance(error, llmx.ContextLengthError)
+    assert "exceeds the available context size" in str(error)
     assert not [e for e in events if e.type is EventType.FINISH]
 
 
