@@ -206,7 +206,7 @@ class Accumulator:
         elif isinstance(event, ResponseStart):
             self._start = event
         elif isinstance(event, ReasoningEnd) and event.provider_metadata:
-            self._metadata = {**(self._metadata or {}), **event.provider_metadata}
+            self._metadata = _merge(self._metadata, event.provider_metadata)
 
     @property
     def finished(self) -> bool:
@@ -259,6 +259,18 @@ class Accumulator:
             warnings=list(start.warnings) if start else [],
             provider_metadata=metadata,
         )
+
+
+def _merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Merge provider metadata two levels deep: ``{"provider": {key: value}}``."""
+    merged = dict(old or {})
+    for provider, values in new.items():
+        before = merged.get(provider)
+        if isinstance(before, dict) and isinstance(values, dict):
+            merged[provider] = {**before, **values}
+        else:
+            merged[provider] = values
+    return merged
 
 
 def accumulate(events: Iterable[Event]) -> Response:

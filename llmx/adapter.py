@@ -209,10 +209,13 @@ def error_from_status(
     error_type: str | None = None,
     body: Any = None,
     retryable: bool | None = None,
+    retry_after: float | None = None,
     error_class: type[ProviderError] | None = None,
     **extra: Any,
 ) -> ProviderError:
-    """Build the typed error for an HTTP status (or an in-stream error's logical status)."""
+    """Build the typed error for an HTTP status (or an in-stream error's logical status).
+
+    ``retry_after`` (seconds) is for waits found in the body; headers are read here."""
     headers = headers or {}
     lowered = f"{code or ''} {message}".lower()
     cls: type[ProviderError]
@@ -228,7 +231,8 @@ def error_from_status(
         cls = ContextLengthError
     else:
         cls = InvalidRequestError
-    retry_after = parse_retry_after(headers)
+    if retry_after is None:
+        retry_after = parse_retry_after(headers)
     if retry_after is None and cls is RateLimitError:
         match = _WAIT_IN_MESSAGE.search(message)
         retry_after = parse_duration(match.group(1).rstrip(".")) if match else None
