@@ -52,10 +52,23 @@ def thinking_budget(request: Request) -> int | None:
     if reasoning is None:
         return None
     if reasoning.budget_tokens is not None:
-        return max(reasoning.budget_tokens, MIN_BUDGET) if reasoning.budget_tokens else None
-    if reasoning.effort is None or reasoning.effort == "none":
+        budget = max(reasoning.budget_tokens, MIN_BUDGET) if reasoning.budget_tokens else None
+    elif reasoning.effort is None or reasoning.effort == "none":
         return None
-    return EFFORT_BUDGETS[reasoning.effort]
+    else:
+        budget = EFFORT_BUDGETS[reasoning.effort]
+    return None if budget is None or unsigned_tool_loop(request) else budget
+
+
+def unsigned_tool_loop(request: Request) -> bool:
+    """Whether the open tool loop (after the last user text turn) has an assistant tool call
+    without a signed thinking block, e.g. from another provider. Anthropic rejects thinking on
+    such a request (400), so thinking stays off for it."""
+    last_user = max((i for i, m in enumerate(request.messages) if m.role == "user"), default=-1)
+    return any(
+        message.role == "assistant" and message.tool_calls and not _thinking_blocks(message)
+        for message in request.messages[last_user + 1 :]
+    )
 
 
 def request_warnings(request: Request) -> list[str]:
@@ -75,6 +88,16 @@ def request_warnings(request: Request) -> list[str]:
         out.append(
             f"anthropic: reasoning budget_tokens {reasoning.budget_tokens} is below Anthropic's "
             f"minimum of {MIN_BUDGET} and was sent as {MIN_BUDGET}"
+        )
+    if (
+        reasoning is not None
+        and (reasoning.budget_tokens or reasoning.effort not in (None, "none"))
+        and unsigned_tool_loop(request)
+    ):
+        out.append(
+            "anthropic: thinking was left off for this request: the open tool loop has a tool "
+            "call without a signed thinking block (a history from another provider), which "
+            "Anthropic rejects together with thinking"
         )
     started = False
     for message in request.messages:

@@ -91,11 +91,6 @@ class GroqAdapter(OpenAICompatibleAdapter):
             for name in _UNSUPPORTED
             if getattr(request, name) is not None
         ]
-        if request.reasoning is not None and request.reasoning.budget_tokens is not None:
-            out.append(
-                "groq: reasoning.budget_tokens is not supported and was not sent; "
-                "use reasoning.effort"
-            )
         return out
 
     def usage_of(self, obj: dict[str, Any]) -> Usage | None:

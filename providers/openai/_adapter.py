@@ -107,11 +107,6 @@ class OpenAIAdapter(OpenAICompatibleAdapter):
     def warnings(self, request: Request) -> list[str]:
         out = super().warnings(request)
         reasoning = request.reasoning
-        if reasoning is not None and reasoning.budget_tokens is not None:
-            out.append(
-                "openai: reasoning.budget_tokens is not supported and was not sent; "
-                "use reasoning.effort"
-            )
         if reasoning is not None and reasoning.include:
             out.append(
                 "openai: Chat Completions does not return reasoning text; "

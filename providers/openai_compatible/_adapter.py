@@ -127,6 +127,12 @@ class OpenAICompatibleAdapter(AdapterBase):
         ]
         reasoning = request.reasoning
         effort = reasoning.effort if reasoning is not None else None
+        budget = reasoning.budget_tokens if reasoning is not None else None
+        if budget is not None and not config.reasoning_object:
+            out.append(
+                f"{config.name}: reasoning.budget_tokens is not supported and was not sent; "
+                "use reasoning.effort"
+            )
         if effort is not None and effort != "default":
             if not (config.reasoning_effort or config.reasoning_object):
                 out.append(f"{config.name}: reasoning.effort is not supported and was not sent")
@@ -140,10 +146,12 @@ class OpenAICompatibleAdapter(AdapterBase):
     # -- responses ---------------------------------------------------------------------------
 
     def parse_response(self, response: HttpResponse, request: Request) -> Response:
-        return response_from_body(response.json(), self, _split(request), self.warnings(request))
+        return response_from_body(
+            response.json(), self, _split(request), self.warnings(request), _hide(request)
+        )
 
     def stream_decoder(self, request: Request) -> ChunkDecoder:
-        return ChunkDecoder(self, _split(request), self.warnings(request))
+        return ChunkDecoder(self, _split(request), self.warnings(request), _hide(request))
 
     def reasoning_of(self, obj: dict[str, Any]) -> str | None:
         """Hook: reasoning text of a message or delta."""
@@ -324,3 +332,8 @@ def _keep_reasoning_of_tool_turns(messages: list[dict[str, Any]], field_name: st
             turn = []
         elif message.get("role") == "assistant":
             turn.append(message)
+
+
+def _hide(request: Request) -> bool:
+    """``reasoning.include=False``: drop reasoning text the server sends anyway."""
+    return request.reasoning is not None and request.reasoning.include is False

@@ -132,7 +132,11 @@ def is_error_chunk(chunk: dict[str, Any]) -> bool:
 
 
 def response_from_body(
-    body: dict[str, Any], adapter: OpenAICompatibleAdapter, split_think: bool, warnings: list[str]
+    body: dict[str, Any],
+    adapter: OpenAICompatibleAdapter,
+    split_think: bool,
+    warnings: list[str],
+    hide_reasoning: bool = False,
 ) -> Response:
     """A non-streaming chat completion as a Response."""
     error = body.get("error")
@@ -178,7 +182,7 @@ def response_from_body(
             role="assistant",
             content=text if text or not calls else None,
             tool_calls=calls,
-            reasoning=reasoning,
+            reasoning=None if hide_reasoning else reasoning,
         ),
         finish_reason=adapter.finish_reason_of(raw_reason, bool(calls), metadata),
         raw_finish_reason=raw_reason,
@@ -211,12 +215,18 @@ class ChunkDecoder:
         "_calls",
         "_metadata",
         "_name",
+        "_hide",
     )
 
     def __init__(
-        self, adapter: OpenAICompatibleAdapter, split_think: bool, warnings: list[str]
+        self,
+        adapter: OpenAICompatibleAdapter,
+        split_think: bool,
+        warnings: list[str],
+        hide_reasoning: bool = False,
     ) -> None:
         self._adapter = adapter
+        self._hide = hide_reasoning
         self._name = adapter.spec.name
         self._parts = PartTracker()
         self._think = ThinkTagSplitter() if split_think else None
@@ -280,23 +290,27 @@ class ChunkDecoder:
         self._adapter.on_chunk(chunk, self._metadata)
         return out
 
+    def _reasoning(self, piece: str, out: list[Event]) -> None:
+        if not self._hide:  # reasoning.include=False: the caller asked not to see it
+            self._parts.reasoning(piece, out)
+
     def _delta(self, delta: dict[str, Any], out: list[Event]) -> None:
         parts = self._parts
         reasoning = self._adapter.reasoning_of(delta)
         if reasoning:
             if self._reasoning_tags is None:
-                parts.reasoning(reasoning, out)
+                self._reasoning(reasoning, out)
             else:
                 for _, piece in self._reasoning_tags.feed(reasoning):
-                    parts.reasoning(piece, out)
+                    self._reasoning(piece, out)
         for thinking, content in content_pieces(delta.get("content")):
             if thinking:
-                parts.reasoning(content, out)
+                self._reasoning(content, out)
             elif self._think is None:
                 parts.text(content, out)
             else:
                 for in_think, piece in self._think.feed(content):
-                    (parts.reasoning if in_think else parts.text)(piece, out)
+                    (self._reasoning if in_think else parts.text)(piece, out)
         calls = delta.get("tool_calls")
         if calls and isinstance(calls, list):
             self._tool_calls(calls, out)
@@ -366,10 +380,10 @@ class ChunkDecoder:
         parts = self._parts
         if self._reasoning_tags is not None:
             for _, piece in self._reasoning_tags.close():
-                parts.reasoning(piece, out)
+                self._reasoning(piece, out)
         if self._think is not None:
             for thinking, piece in self._think.close():
-                (parts.reasoning if thinking else parts.text)(piece, out)
+                (self._reasoning if thinking else parts.text)(piece, out)
         parts.end_all(out)
         usage = self._usage
         if usage is not None:

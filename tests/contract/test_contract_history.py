@@ -124,20 +124,9 @@ def test_the_tool_loop_finishes_on_another_provider(
     assert emu.errors == []
 
 
-_FOREIGN_THINKING = pytest.mark.xfail(
-    strict=True,
-    raises=llmx.InvalidRequestError,
-    reason=(
-        "bug: providers/anthropic sends thinking together with a tool-use turn from another "
-        "provider that has no signed thinking block; Anthropic answers 400 (a final assistant "
-        "message must start with a thinking block)"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "source",
-    [s if s == "anthropic" else pytest.param(s, marks=_FOREIGN_THINKING) for s in SOURCES],
+    SOURCES,
 )
 def test_anthropic_with_thinking_continues_any_tool_loop(
     emu: Emulator, histories: History, source: str

@@ -26,21 +26,7 @@ _COMPATIBLE = (
     "vllm",
     "xai",
 )
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    **{
-        (name, "budget"): (
-            "bug: OpenAICompatibleAdapter.warnings() omits reasoning.budget_tokens, not sent"
-        )
-        for name in _COMPATIBLE
-    },
-    **{
-        (name, "hide_rsn"): (
-            "bug: openai_compatible ignores reasoning.include=False: not sent, not warned, and "
-            "the server's reasoning is returned"
-        )
-        for name in (*_COMPATIBLE, "openai")
-    },
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def _cases() -> list[object]:
