@@ -1,12 +1,19 @@
 # Two entry points on a fresh machine with Python 3.11 and make:
 #   make demo   runs every example (against Groq if GROQ_API_KEY is set, else the bundled emulator)
-#   make test   runs lint, type checks and the whole test suite
+#   make test   runs lint, type checks and the whole test suite, including the integration
+#               tests against real llama.cpp servers (built once from PyPI into ~/.cache;
+#               `make test LLAMACPP=0` skips them)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench clean
+LLAMACPP ?= 1
+ifeq ($(LLAMACPP),0)
+PYTEST_MARKS := -m "not llamacpp"
+endif
+
+.PHONY: setup demo test lint typecheck unit llamacpp bench clean
 
 setup: $(STAMP)
 
@@ -27,9 +34,14 @@ typecheck: setup
 	$(BIN)/mypy llmx providers examples
 
 unit: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_MARKS) $(PYTEST_ARGS)
 
-test: lint typecheck unit
+llamacpp: setup
+ifneq ($(LLAMACPP),0)
+	$(BIN)/python tests/integration/llamacpp/prepare.py
+endif
+
+test: lint typecheck llamacpp unit
 
 bench: setup
 	$(BIN)/python -m benchmarks

@@ -8,7 +8,7 @@ import pytest
 
 # No real key may leak into a test run.
 for _name in list(os.environ):
-    if _name.endswith("_API_KEY") or _name.startswith("LLMX_"):
+    if _name.endswith("_API_KEY") or (_name.startswith("LLMX_") and _name != "LLMX_LLAMACPP_CACHE"):
         del os.environ[_name]
 
 
