@@ -10,7 +10,7 @@ print(client.simple_chat("Hello"))
 
 from ._async_client import AsyncClient, AsyncStream
 from ._builder import ClientBuilder, RequestBuilder
-from ._catalog import ModelCard
+from ._catalog import ModelCard, model_card, model_cards
 from ._client import Client, Stream
 from ._config import RetryPolicy, Timeout
 from ._errors import (
@@ -126,5 +126,7 @@ __all__ = [
     "UsageEvent",
     "__version__",
     "accumulate",
+    "model_card",
+    "model_cards",
     "register_provider",
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ._types import Usage
 
-__all__ = ["ModelCard"]
+__all__ = ["ModelCard", "model_card", "model_cards"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +46,19 @@ class ModelCard:
             + cached * cached_price
             + usage.completion_tokens * self.output_price
         ) / 1_000_000
+
+
+def model_cards(provider: str) -> Mapping[str, ModelCard]:
+    """The catalog a provider's adapter ships (empty when it has none), keyed by model id."""
+    from ._registry import default_registry
+
+    return getattr(default_registry.create(provider), "catalog", {})
+
+
+def model_card(provider: str, model: str) -> ModelCard | None:
+    """The card of one model, e.g. ``model_card("groq", "llama-3.3-70b-versatile")``;
+    ``"provider:model"`` works as the second argument too. None when unknown."""
+    prefix, _, bare = model.partition(":")
+    if prefix == provider and bare:
+        model = bare
+    return model_cards(provider).get(model)

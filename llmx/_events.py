@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from ._types import FinishReason, Message, Response, ToolCall, Usage, parse_arguments
 
@@ -57,7 +57,7 @@ class EventType(str, Enum):
 class ResponseStart:
     """First event of every stream."""
 
-    type: ClassVar[EventType] = EventType.RESPONSE_START
+    type: ClassVar[Literal[EventType.RESPONSE_START]] = EventType.RESPONSE_START
     id: str | None
     model: str | None
     provider: str | None
@@ -66,39 +66,39 @@ class ResponseStart:
 
 @dataclass(frozen=True, slots=True)
 class TextStart:
-    type: ClassVar[EventType] = EventType.TEXT_START
+    type: ClassVar[Literal[EventType.TEXT_START]] = EventType.TEXT_START
     index: int
 
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
-    type: ClassVar[EventType] = EventType.TEXT_DELTA
+    type: ClassVar[Literal[EventType.TEXT_DELTA]] = EventType.TEXT_DELTA
     index: int
     delta: str
 
 
 @dataclass(frozen=True, slots=True)
 class TextEnd:
-    type: ClassVar[EventType] = EventType.TEXT_END
+    type: ClassVar[Literal[EventType.TEXT_END]] = EventType.TEXT_END
     index: int
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningStart:
-    type: ClassVar[EventType] = EventType.REASONING_START
+    type: ClassVar[Literal[EventType.REASONING_START]] = EventType.REASONING_START
     index: int
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
-    type: ClassVar[EventType] = EventType.REASONING_DELTA
+    type: ClassVar[Literal[EventType.REASONING_DELTA]] = EventType.REASONING_DELTA
     index: int
     delta: str
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningEnd:
-    type: ClassVar[EventType] = EventType.REASONING_END
+    type: ClassVar[Literal[EventType.REASONING_END]] = EventType.REASONING_END
     index: int
     provider_metadata: dict[str, Any] | None = None
     """E.g. a thinking signature that must be sent back on the next turn."""
@@ -106,7 +106,7 @@ class ReasoningEnd:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStart:
-    type: ClassVar[EventType] = EventType.TOOL_CALL_START
+    type: ClassVar[Literal[EventType.TOOL_CALL_START]] = EventType.TOOL_CALL_START
     index: int
     id: str
     name: str
@@ -114,7 +114,7 @@ class ToolCallStart:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallDelta:
-    type: ClassVar[EventType] = EventType.TOOL_CALL_DELTA
+    type: ClassVar[Literal[EventType.TOOL_CALL_DELTA]] = EventType.TOOL_CALL_DELTA
     index: int
     id: str
     arguments_delta: str
@@ -122,7 +122,7 @@ class ToolCallDelta:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallEnd:
-    type: ClassVar[EventType] = EventType.TOOL_CALL_END
+    type: ClassVar[Literal[EventType.TOOL_CALL_END]] = EventType.TOOL_CALL_END
     index: int
     id: str
     name: str
@@ -135,7 +135,7 @@ class ToolCallEnd:
 class UsageEvent:
     """Token counts as soon as the provider reports them (the last one wins)."""
 
-    type: ClassVar[EventType] = EventType.USAGE
+    type: ClassVar[Literal[EventType.USAGE]] = EventType.USAGE
     usage: Usage
 
 
@@ -143,7 +143,7 @@ class UsageEvent:
 class Finish:
     """Last event of a successful stream."""
 
-    type: ClassVar[EventType] = EventType.FINISH
+    type: ClassVar[Literal[EventType.FINISH]] = EventType.FINISH
     reason: FinishReason
     raw_reason: str | None = None
     usage: Usage | None = None

@@ -128,6 +128,8 @@ class AdapterBase:
     """Defaults for the optional parts of :class:`Adapter`."""
 
     spec: ProviderSpec
+    catalog: Mapping[str, ModelCard] = {}
+    """Known models with limits, prices and capabilities (see :func:`llmx.model_card`)."""
 
     def parse_error(self, response: HttpResponse) -> ProviderError:
         message, code, error_type, body = error_fields(response)

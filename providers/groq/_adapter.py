@@ -54,6 +54,8 @@ _UNSUPPORTED = ("frequency_penalty", "presence_penalty")
 class GroqAdapter(OpenAICompatibleAdapter):
     """Groq's chat completions (``https://api.groq.com/openai/v1``)."""
 
+    catalog = MODELS
+
     def __init__(self) -> None:
         super().__init__(CONFIG)
 
