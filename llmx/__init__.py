@@ -30,6 +30,7 @@ from ._errors import (
     StreamError,
     ToolUseFailedError,
     TransportError,
+    UnexpectedResponseError,
     UnsupportedFeatureError,
 )
 from ._events import (
@@ -121,6 +122,7 @@ __all__ = [
     "ToolCallStart",
     "ToolUseFailedError",
     "TransportError",
+    "UnexpectedResponseError",
     "UnsupportedFeatureError",
     "Usage",
     "UsageEvent",

@@ -9,14 +9,14 @@ from typing import Any
 
 import anyio
 
-from ._client import _remaining
 from ._config import RetryPolicy, Timeout
-from ._core import ClientCore, Prepared, StreamState, check_timing
+from ._core import Call, ClientCore, Prepared, StreamState
 from ._errors import LLMXError
-from ._events import Event, EventType
+from ._events import Event, TextDelta
 from ._registry import Registry
 from ._replay import events_from_response
 from ._resolve import ClientFactory, resolve_core
+from ._stream import Outcome
 from ._transport import AsyncTransport
 from ._types import ModelInfo, Request, Response
 from .adapter import Adapter, HttpResponse
@@ -58,11 +58,16 @@ class AsyncClient(ClientFactory):
             registry=registry,
             **options,
         )
-        self._transport = AsyncTransport(self._core.settings, http_client)
+        self._transport = AsyncTransport(
+            self._core.settings, http_client, self._core.secret_headers
+        )
 
     def __repr__(self) -> str:
         s = self._core.settings
         return f"AsyncClient(provider={s.provider!r}, model={s.model!r}, base_url={s.base_url!r})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("llmx clients cannot be pickled; create one per process")
 
     @property
     def provider(self) -> str:
@@ -78,12 +83,15 @@ class AsyncClient(ClientFactory):
         *,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
         **overrides: Any,
     ) -> Response:
         """Send one request and return the whole Response."""
         core = self._core
         built = core.build_request(request, overrides)
-        prepared = core.prepare(built, stream=False, timeout=timeout, max_retries=max_retries)
+        prepared = core.prepare(
+            built, stream=False, timeout=timeout, max_retries=max_retries, retry_policy=retry_policy
+        )
         status, headers, body = await self._send(prepared)
         return core.parse(status, headers, body, built)
 
@@ -93,12 +101,15 @@ class AsyncClient(ClientFactory):
         *,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
         **overrides: Any,
     ) -> AsyncStream:
         """Start a streamed request: ``async with client.stream(...) as s: async for e in s``."""
         core = self._core
         built = core.build_request(request, overrides)
-        prepared = core.prepare(built, stream=True, timeout=timeout, max_retries=max_retries)
+        prepared = core.prepare(
+            built, stream=True, timeout=timeout, max_retries=max_retries, retry_policy=retry_policy
+        )
         return AsyncStream(core, self._transport, prepared)
 
     async def simple_chat(self, prompt: str, **overrides: Any) -> str:
@@ -116,28 +127,37 @@ class AsyncClient(ClientFactory):
         return self._core.adapter.parse_models(HttpResponse(status, headers, body))
 
     async def _send(self, prepared: Prepared) -> tuple[int, Mapping[str, str], bytes]:
-        core = self._core
-        retries = 0
+        call = self._core.call(prepared, stream=False)
         while True:
             try:
-                async with self._transport.open(
-                    prepared.method,
-                    prepared.url,
-                    content=prepared.content,
-                    headers=prepared.headers,
-                    params=prepared.params,
-                    timeout=_remaining(prepared),
-                ) as body:
-                    content = await body.read()
-                    if body.status_code < 300:
-                        return body.status_code, body.headers, content
-                    raise core.error_for(body.status_code, body.headers, content)
+                timer = call.timer()
+                if timer is None:
+                    return await self._attempt(call)
+                with anyio.move_on_after(timer.remaining()):
+                    return await self._attempt(call)
+                raise timer.expired()
             except LLMXError as error:
-                delay = core.retry_delay(error, retries, prepared)
-                if delay is None:
-                    raise core.give_up(error, retries, None) from error.__cause__
-                retries += 1
-                await anyio.sleep(delay)
+                await anyio.sleep(call.retry(error))
+
+    async def _attempt(self, call: Call) -> tuple[int, Mapping[str, str], bytes]:
+        core, prepared = self._core, call.prepared
+        settings = core.settings
+        async with self._transport.open(
+            prepared.method,
+            prepared.url,
+            content=prepared.content,
+            headers=call.headers(),
+            params=prepared.params,
+            timeout=call.timeout(),
+            attempt=call.attempt,
+        ) as body:
+            status, headers = body.status_code, body.headers
+            if status >= 300:
+                raise core.error_for(status, headers, await body.read(settings.max_error_bytes))
+            content = await body.read(settings.max_response_bytes)
+            if body.truncated:
+                raise core.too_large(status, headers, content)
+            return status, headers, content
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -157,16 +177,13 @@ class AsyncClient(ClientFactory):
 class AsyncStream:
     """Events of one streamed response. ``async for`` it (once), then ``await response()``.
 
-    Use ``async with`` so the connection is released even when you stop early.
+    Use ``async with`` so the connection is released even when you stop early; a stream you
+    drop is closed by the event loop's async-generator finalizer (trio warns about that).
     """
 
     def __init__(self, core: ClientCore, transport: AsyncTransport, prepared: Prepared) -> None:
-        self._core = core
-        self._transport = transport
-        self._prepared = prepared
-        self._events: AsyncIterator[Event] | None = None
-        self._state: StreamState | None = None
-        self._final: Response | None = None
+        self._outcome = Outcome()
+        self._events = _run(core, transport, prepared, self._outcome)
 
     async def __aenter__(self) -> AsyncStream:
         return self
@@ -183,96 +200,93 @@ class AsyncStream:
         return self
 
     async def __anext__(self) -> Event:
-        if self._events is None:
-            self._events = self._run()
         return await self._events.__anext__()
 
     async def text_stream(self) -> AsyncIterator[str]:
         """Only the text deltas."""
         async for event in self:
-            if event.type is EventType.TEXT_DELTA:
-                yield event.delta  # type: ignore[union-attr]
+            if isinstance(event, TextDelta):
+                yield event.delta
 
     async def response(self) -> Response:
         """The accumulated Response; reads the rest of the stream first if needed."""
         async for _ in self:
             pass
-        assert self._final is not None
-        return self._final
+        return self._outcome.result()
 
     @property
     def partial(self) -> Response | None:
         """What has arrived so far."""
-        return self._state.response() if self._state is not None else None
+        return self._outcome.partial()
 
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
-        events, self._events = self._events, _EMPTY
-        if events is not None and events is not _EMPTY:
-            await events.aclose()  # type: ignore[attr-defined]
+        await self._events.aclose()  # type: ignore[attr-defined]
 
-    async def _run(self) -> AsyncIterator[Event]:
-        core, prepared = self._core, self._prepared
-        retries = 0
-        provider = core.settings.provider
-        timeout = prepared.timeout
-        timed = bool(timeout.first_event or timeout.idle or prepared.deadline)
-        while True:
-            state: StreamState | None = None
-            try:
-                async with self._transport.open(
-                    prepared.method,
-                    prepared.url,
-                    content=prepared.content,
-                    headers=prepared.headers,
-                    params=prepared.params,
-                    timeout=_remaining(prepared),
-                ) as body:
-                    if body.status_code >= 300:
-                        raise core.error_for(body.status_code, body.headers, await body.read())
-                    if body.headers.get("content-type", "").startswith("application/json"):
-                        response = core.parse(
-                            body.status_code, body.headers, await body.read(), prepared.request
-                        )
-                        self._final = response
-                        for event in events_from_response(response):
-                            yield event
-                        return
-                    state = self._state = StreamState(core, prepared.request, body.headers)
-                    started = last = time.monotonic()
-                    async for chunk in body.iter_bytes():
-                        events = state.feed(chunk)
-                        if timed:
-                            if events:
-                                last = time.monotonic()
-                            check_timing(
-                                started,
-                                last,
-                                state.events_seen > 0,
-                                timeout,
-                                prepared.deadline,
-                                provider,
-                            )
+
+async def _run(
+    core: ClientCore, transport: AsyncTransport, prepared: Prepared, outcome: Outcome
+) -> AsyncIterator[Event]:
+    """The events of one streamed call, with retries until the first event is delivered."""
+    call = core.call(prepared, stream=True)
+    settings = core.settings
+    request = prepared.request
+    while True:
+        outcome.state = None
+        timer = call.timer()
+        try:
+            async with transport.open(
+                prepared.method,
+                prepared.url,
+                content=prepared.content,
+                headers=call.headers(),
+                params=prepared.params,
+                timeout=call.timeout(),
+                timer=timer,
+                attempt=call.attempt,
+            ) as body:
+                status, headers = body.status_code, body.headers
+                if status >= 300:
+                    error_body = await body.read(settings.max_error_bytes, timer)
+                    raise core.error_for(status, headers, error_body)
+                kind = core.stream_kind(headers)
+                first = b""
+                if kind == "sniff":
+                    first = await body.next_chunk(timer) or b""
+                    kind = core.sniff(first)
+                if kind != "frames":
+                    whole = kind == "json"
+                    limit = settings.max_response_bytes if whole else settings.max_error_bytes
+                    content = first + await body.read(limit, timer)
+                    if not whole:
+                        raise core.unexpected(status, headers, content, "not an event stream")
+                    if body.truncated:
+                        raise core.too_large(status, headers, content)
+                    response = outcome.final = core.parse(status, headers, content, request)
+                    for event in events_from_response(response):
+                        yield event
+                    return
+                state = outcome.state = StreamState(core, request, headers)
+                chunk = first or await body.next_chunk(timer)
+                while chunk is not None:
+                    events = state.feed(chunk)
+                    if timer is not None:
+                        timer.tick(time.monotonic(), bool(events))
+                    if events:
                         for event in events:
                             yield event
-                    for event in state.close():
-                        yield event
-                    self._final = state.response()
-                    return
-            except LLMXError as error:
-                delay = core.stream_retry_delay(error, retries, prepared, state)
-                if delay is None:
-                    raise core.give_up(error, retries, state) from error.__cause__
-                retries += 1
-                await anyio.sleep(delay)
-
-
-class _Empty:
-    def __aiter__(self) -> _Empty:
-        return self
-
-    async def __anext__(self) -> Event:
-        raise StopAsyncIteration
-
-
-_EMPTY: Any = _Empty()
+                        if state.finished:
+                            break
+                    chunk = await body.next_chunk(timer)
+                for event in state.close():
+                    yield event
+                outcome.final = state.response()
+                await body.finish()
+                return
+        except LLMXError as error:
+            try:
+                delay = call.retry(error, outcome.state)
+            except LLMXError as final:
+                outcome.error = final
+                raise
+            await anyio.sleep(delay)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
 from ._config import RetryPolicy, Timeout
-from ._core import ClientCore, Prepared, StreamState, check_timing
+from ._core import Call, ClientCore, Prepared, StreamState
 from ._errors import LLMXError
-from ._events import Event, EventType
+from ._events import Event, TextDelta
 from ._registry import Registry
 from ._replay import events_from_response
 from ._resolve import ClientFactory, resolve_core
+from ._stream import Outcome
 from ._transport import SyncTransport
 from ._types import ModelInfo, Request, Response
 from .adapter import Adapter, HttpResponse
@@ -55,11 +57,14 @@ class Client(ClientFactory):
             registry=registry,
             **options,
         )
-        self._transport = SyncTransport(self._core.settings, http_client)
+        self._transport = SyncTransport(self._core.settings, http_client, self._core.secret_headers)
 
     def __repr__(self) -> str:
         s = self._core.settings
         return f"Client(provider={s.provider!r}, model={s.model!r}, base_url={s.base_url!r})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("llmx clients cannot be pickled; create one per process")
 
     @property
     def provider(self) -> str:
@@ -75,12 +80,15 @@ class Client(ClientFactory):
         *,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
         **overrides: Any,
     ) -> Response:
         """Send one request and return the whole Response."""
         core = self._core
         built = core.build_request(request, overrides)
-        prepared = core.prepare(built, stream=False, timeout=timeout, max_retries=max_retries)
+        prepared = core.prepare(
+            built, stream=False, timeout=timeout, max_retries=max_retries, retry_policy=retry_policy
+        )
         status, headers, body = self._send(prepared)
         return core.parse(status, headers, body, built)
 
@@ -90,12 +98,15 @@ class Client(ClientFactory):
         *,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
         **overrides: Any,
     ) -> Stream:
         """Start a streamed request: iterate the Stream for events, then call ``response()``."""
         core = self._core
         built = core.build_request(request, overrides)
-        prepared = core.prepare(built, stream=True, timeout=timeout, max_retries=max_retries)
+        prepared = core.prepare(
+            built, stream=True, timeout=timeout, max_retries=max_retries, retry_policy=retry_policy
+        )
         return Stream(core, self._transport, prepared)
 
     def simple_chat(self, prompt: str, **overrides: Any) -> str:
@@ -113,29 +124,33 @@ class Client(ClientFactory):
         return self._core.adapter.parse_models(HttpResponse(status, headers, body))
 
     def _send(self, prepared: Prepared) -> tuple[int, Mapping[str, str], bytes]:
-        core = self._core
-        retries = 0
+        call = self._core.call(prepared, stream=False)
         while True:
             try:
-                timeout = _remaining(prepared)
-                with self._transport.open(
-                    prepared.method,
-                    prepared.url,
-                    content=prepared.content,
-                    headers=prepared.headers,
-                    params=prepared.params,
-                    timeout=timeout,
-                ) as body:
-                    content = body.read()
-                    if body.status_code < 300:
-                        return body.status_code, body.headers, content
-                    raise core.error_for(body.status_code, body.headers, content)
+                return self._attempt(call)
             except LLMXError as error:
-                delay = core.retry_delay(error, retries, prepared)
-                if delay is None:
-                    raise core.give_up(error, retries, None) from error.__cause__
-                retries += 1
-                time.sleep(delay)
+                time.sleep(call.retry(error))
+
+    def _attempt(self, call: Call) -> tuple[int, Mapping[str, str], bytes]:
+        core, prepared = self._core, call.prepared
+        settings = core.settings
+        with self._transport.open(
+            prepared.method,
+            prepared.url,
+            content=prepared.content,
+            headers=call.headers(),
+            params=prepared.params,
+            timeout=call.timeout(),
+            timer=call.timer(),
+            attempt=call.attempt,
+        ) as body:
+            status, headers = body.status_code, body.headers
+            if status >= 300:
+                raise core.error_for(status, headers, body.read(settings.max_error_bytes))
+            content = body.read(settings.max_response_bytes)
+            if body.truncated:
+                raise core.too_large(status, headers, content)
+            return status, headers, content
 
     def close(self) -> None:
         self._transport.close()
@@ -152,34 +167,16 @@ class Client(ClientFactory):
         self.close()
 
 
-def _remaining(prepared: Prepared) -> Timeout:
-    """The timeout for the next attempt, with reads capped by what is left of the deadline."""
-    if prepared.deadline is None:
-        return prepared.timeout
-    left = max(prepared.deadline - time.monotonic(), 0.001)
-    timeout = prepared.timeout
-    return timeout.model_copy(
-        update={
-            "read": min(timeout.read or left, left),
-            "connect": min(timeout.connect or left, left),
-        }
-    )
-
-
 class Stream:
     """Events of one streamed response. Iterate it (once), then ``response()``.
 
-    Use it as a context manager, or iterate it to the end, so the connection is released; it is
-    also released when the stream is garbage-collected.
+    Use it as a context manager, or iterate it to the end, so the connection is released; a
+    Stream you drop is released as soon as it is garbage-collected.
     """
 
     def __init__(self, core: ClientCore, transport: SyncTransport, prepared: Prepared) -> None:
-        self._core = core
-        self._transport = transport
-        self._prepared = prepared
-        self._events: Iterator[Event] | None = None
-        self._state: StreamState | None = None
-        self._final: Response | None = None
+        self._outcome = Outcome()
+        self._events = _run(core, transport, prepared, self._outcome)
 
     def __enter__(self) -> Stream:
         return self
@@ -196,83 +193,90 @@ class Stream:
         return self
 
     def __next__(self) -> Event:
-        if self._events is None:
-            self._events = self._run()
         return next(self._events)
 
     def text_stream(self) -> Iterator[str]:
         """Only the text deltas."""
         for event in self:
-            if event.type is EventType.TEXT_DELTA:
-                yield event.delta  # type: ignore[union-attr]
+            if isinstance(event, TextDelta):
+                yield event.delta
 
     def response(self) -> Response:
         """The accumulated Response; reads the rest of the stream first if needed."""
         for _ in self:
             pass
-        assert self._final is not None
-        return self._final
+        return self._outcome.result()
 
     @property
     def partial(self) -> Response | None:
         """What has arrived so far."""
-        return self._state.response() if self._state is not None else None
+        return self._outcome.partial()
 
     def close(self) -> None:
         """Stop reading and release the connection."""
-        if self._events is None:
-            self._events = iter(())
-        else:
-            self._events.close()  # type: ignore[attr-defined]
+        self._events.close()
 
-    def _run(self) -> Iterator[Event]:
-        core, prepared = self._core, self._prepared
-        retries = 0
-        provider = core.settings.provider
-        timeout = prepared.timeout
-        timed = bool(timeout.first_event or timeout.idle or prepared.deadline)
-        while True:
-            state: StreamState | None = None
-            try:
-                with self._transport.open(
-                    prepared.method,
-                    prepared.url,
-                    content=prepared.content,
-                    headers=prepared.headers,
-                    params=prepared.params,
-                    timeout=_remaining(prepared),
-                ) as body:
-                    if body.status_code >= 300:
-                        raise core.error_for(body.status_code, body.headers, body.read())
-                    if body.headers.get("content-type", "").startswith("application/json"):
-                        response = core.parse(
-                            body.status_code, body.headers, body.read(), prepared.request
-                        )
-                        self._final = response
-                        yield from events_from_response(response)
-                        return
-                    state = self._state = StreamState(core, prepared.request, body.headers)
-                    started = last = time.monotonic()
-                    for chunk in body.iter_bytes():
-                        events = state.feed(chunk)
-                        if timed:
-                            if events:
-                                last = time.monotonic()
-                            check_timing(
-                                started,
-                                last,
-                                state.events_seen > 0,
-                                timeout,
-                                prepared.deadline,
-                                provider,
-                            )
-                        yield from events
-                    yield from state.close()
-                    self._final = state.response()
+
+def _run(
+    core: ClientCore, transport: SyncTransport, prepared: Prepared, outcome: Outcome
+) -> Generator[Event, None, None]:
+    """The events of one streamed call, with retries until the first event is delivered."""
+    call = core.call(prepared, stream=True)
+    settings = core.settings
+    request = prepared.request
+    while True:
+        outcome.state = None
+        timer = call.timer()
+        try:
+            with transport.open(
+                prepared.method,
+                prepared.url,
+                content=prepared.content,
+                headers=call.headers(),
+                params=prepared.params,
+                timeout=call.timeout(),
+                timer=timer,
+                attempt=call.attempt,
+            ) as body:
+                status, headers = body.status_code, body.headers
+                if status >= 300:
+                    raise core.error_for(status, headers, body.read(settings.max_error_bytes))
+                kind = core.stream_kind(headers)
+                chunks = body.chunks()
+                first = b""
+                if kind == "sniff":
+                    first = next(chunks, b"")
+                    kind = core.sniff(first)
+                if kind != "frames":
+                    whole = kind == "json"
+                    limit = settings.max_response_bytes if whole else settings.max_error_bytes
+                    content = first + body.read(limit)
+                    if not whole:
+                        raise core.unexpected(status, headers, content, "not an event stream")
+                    if body.truncated:
+                        raise core.too_large(status, headers, content)
+                    response = outcome.final = core.parse(status, headers, content, request)
+                    yield from events_from_response(response)
                     return
-            except LLMXError as error:
-                delay = core.stream_retry_delay(error, retries, prepared, state)
-                if delay is None:
-                    raise core.give_up(error, retries, state) from error.__cause__
-                retries += 1
-                time.sleep(delay)
+                state = outcome.state = StreamState(core, request, headers)
+                if first:
+                    chunks = itertools.chain((first,), chunks)
+                for chunk in chunks:
+                    events = state.feed(chunk)
+                    if timer is not None:
+                        timer.tick(time.monotonic(), bool(events))
+                    if events:
+                        yield from events
+                        if state.finished:
+                            break
+                yield from state.close()
+                outcome.final = state.response()
+                body.finish()
+                return
+        except LLMXError as error:
+            try:
+                delay = call.retry(error, outcome.state)
+            except LLMXError as final:
+                outcome.error = final
+                raise
+            time.sleep(delay)

@@ -1,37 +1,63 @@
 """Everything the sync and async clients share, free of I/O: request preparation, error and
-retry decisions, response finishing, and the per-stream decoding state."""
+retry decisions, response checks and finishing, and the secret scrubbing."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pydantic import ValidationError
 
 from ._config import ClientSettings, RetryPolicy, Timeout
 from ._errors import (
+    AuthenticationError,
     InvalidInputError,
     LLMXError,
     ProviderError,
-    RequestTimeout,
     StreamError,
-    TransportError,
+    UnexpectedResponseError,
 )
-from ._events import Accumulator, Event
 from ._headers import request_id_from
-from ._ndjson import NDJSONDecoder
-from ._sse import ServerSentEvent, SSEDecoder
+from ._logging import logger, register_secret
+from ._payload import SSE_START, is_json_type, media_type, reason, snippet
+from ._retry import Call, next_delay
+from ._secrets import scrub_error, scrub_text
+from ._stream import StreamState
 from ._types import Message, Request, Response
+from ._validate import encode_body, validate_messages, validation_message
 from ._version import __version__
 from .adapter import Adapter, HttpRequest, HttpResponse
 
-__all__ = ["ClientCore", "Prepared", "StreamState"]
+__all__ = ["Call", "ClientCore", "Prepared", "RedactedHeaders", "StreamState", "validate_messages"]
 
 E = TypeVar("E", bound=LLMXError)
+BodyKind = Literal["frames", "json", "sniff", "unexpected"]
 
 _USER_AGENT = f"llmx/{__version__}"
 _REQUEST_FIELDS = frozenset(Request.model_fields)
+_PARSE_BUGS = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+
+class RedactedHeaders(dict[str, str]):
+    """Request headers whose ``repr`` hides credentials (they show up in tracebacks)."""
+
+    __slots__ = ("secrets",)
+
+    def __init__(self, values: Mapping[str, str], secrets: frozenset[str]) -> None:
+        super().__init__(values)
+        self.secrets = secrets
+
+    def with_items(self, extra: Mapping[str, str]) -> RedactedHeaders:
+        return RedactedHeaders({**self, **extra}, self.secrets)
+
+    def __repr__(self) -> str:
+        shown = {k: "[redacted]" if k in self.secrets else v for k, v in self.items()}
+        return repr(shown)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("request headers hold credentials and are not pickled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +67,8 @@ class Prepared:
     request: Request
     method: str
     url: str
-    content: bytes | None
-    headers: Mapping[str, str]
+    content: bytes | None = field(repr=False)
+    headers: RedactedHeaders = field(repr=False)
     params: Mapping[str, str]
     timeout: Timeout
     retry: RetryPolicy
@@ -52,24 +78,44 @@ class Prepared:
 class ClientCore:
     """Shared state and decisions of one client; holds the API key, never shows it."""
 
-    __slots__ = ("settings", "adapter", "_headers", "_secret", "_base_url")
+    __slots__ = (
+        "settings",
+        "adapter",
+        "_headers",
+        "_secret",
+        "_base_url",
+        "secret_headers",
+        "__weakref__",
+    )
 
     def __init__(self, settings: ClientSettings, adapter: Adapter) -> None:
         self.settings = settings
         self.adapter = adapter
         spec = adapter.spec
-        headers = {
-            "user-agent": _USER_AGENT,
-            "accept": "application/json",
-            **{k.lower(): v for k, v in spec.default_headers.items()},
-            **{k.lower(): v for k, v in settings.headers.items()},
-        }
+        auth = spec.auth_header.lower()
+        self.secret_headers = frozenset({"authorization", auth})
+        headers = RedactedHeaders(
+            {
+                "user-agent": _USER_AGENT,
+                "accept": "application/json",
+                **{k.lower(): v for k, v in spec.default_headers.items()},
+                **{k.lower(): v for k, v in settings.headers.items()},
+            },
+            self.secret_headers | {"x-api-key", "api-key", "x-goog-api-key", "cookie"},
+        )
         key = settings.api_key.get_secret_value() if settings.api_key else None
         if key:
-            headers[spec.auth_header.lower()] = spec.auth_prefix + key
+            headers[auth] = spec.auth_prefix + key
+            register_secret(self, key)
         self._secret = key
         self._headers = headers
         self._base_url = settings.base_url.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"<ClientCore {self.settings.provider} {self._base_url}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("llmx clients cannot be pickled (they hold a connection pool and a key)")
 
     # -- preparing ---------------------------------------------------------------------------
 
@@ -77,6 +123,10 @@ class ClientCore:
         """Apply per-call overrides and the client's defaults, then validate."""
         if isinstance(request, str):
             request = Request(messages=[Message.user(request)])
+        elif not isinstance(request, Request):
+            raise InvalidInputError(
+                f"expected a Request or a prompt string, got {type(request).__name__}"
+            )
         if overrides:
             unknown = set(overrides) - _REQUEST_FIELDS
             if unknown:
@@ -84,7 +134,10 @@ class ClientCore:
                     f"unknown request setting(s) {sorted(unknown)}; "
                     f"valid ones: {sorted(_REQUEST_FIELDS - {'messages'})}"
                 )
-            request = Request.model_validate({**dict(request), **overrides})
+            try:
+                request = Request.model_validate({**dict(request), **overrides})
+            except ValidationError as exc:
+                raise InvalidInputError(f"invalid request: {validation_message(exc)}") from None
         updates = {
             name: value
             for name, value in self.settings.defaults.items()
@@ -109,12 +162,13 @@ class ClientCore:
         stream: bool,
         timeout: Timeout | float | None,
         max_retries: int | None,
+        retry_policy: RetryPolicy | None = None,
     ) -> Prepared:
         http = self.adapter.build_request(request, stream=stream)
-        return self._prepared(request, http, timeout, max_retries)
+        return self._prepared(request, http, timeout, max_retries, retry_policy)
 
     def prepare_models(self) -> Prepared:
-        return self._prepared(None, self.adapter.models_request(), None, None)
+        return self._prepared(None, self.adapter.models_request(), None, None, None)
 
     def _prepared(
         self,
@@ -122,18 +176,23 @@ class ClientCore:
         http: HttpRequest,
         timeout: Timeout | float | None,
         max_retries: int | None,
+        retry_policy: RetryPolicy | None,
     ) -> Prepared:
-        effective = self.settings.timeout if timeout is None else Timeout.coerce(timeout)
-        retry = self.settings.retry
-        if max_retries is not None:
-            retry = retry.model_copy(update={"max_retries": max_retries})
+        try:
+            effective = self.settings.timeout if timeout is None else Timeout.coerce(timeout)
+            retry = retry_policy or self.settings.retry
+            if max_retries is not None:
+                retry = RetryPolicy.model_validate({**dict(retry), "max_retries": max_retries})
+        except (ValidationError, TypeError) as exc:
+            detail = validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise InvalidInputError(f"invalid call setting: {detail}") from None
         headers = self._headers
         if http.body is not None or http.headers:
-            headers = {**headers, **http.headers}
+            headers = headers.with_items({k.lower(): v for k, v in http.headers.items()})
         content = None
         if http.body is not None:
             headers["content-type"] = "application/json"
-            content = json.dumps(http.body, ensure_ascii=False, separators=(",", ":")).encode()
+            content = encode_body(http.body)
         url = http.path if "://" in http.path else self._base_url + http.path
         deadline = time.monotonic() + effective.total if effective.total else None
         return Prepared(
@@ -148,42 +207,106 @@ class ClientCore:
             deadline,
         )
 
+    def call(self, prepared: Prepared, *, stream: bool) -> Call:
+        return Call(self, prepared, stream=stream)
+
     # -- responses and errors ----------------------------------------------------------------
 
+    def request_id(self, headers: Mapping[str, str]) -> str | None:
+        return request_id_from(headers)
+
     def error_for(self, status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
+        """The typed error for an HTTP error status (``body``: its first bytes)."""
+        provider = self.settings.provider
         if 300 <= status < 400:
-            location = headers.get("location", "?")
-            return ProviderError(
-                f"{self.settings.provider}: HTTP {status} redirect to {location} was not "
-                "followed (redirects never carry credentials); fix base_url",
-                provider=self.settings.provider,
+            location = headers.get("location", "?").split("?", 1)[0]
+            error = ProviderError(
+                f"{provider}: HTTP {status} redirect to {location} was not followed "
+                "(redirects are off by default and never carry credentials to another "
+                "origin); fix base_url",
+                provider=provider,
                 status_code=status,
                 headers=headers,
                 request_id=request_id_from(headers),
                 retryable=False,
             )
+            return self.scrub(error)
         error = self.adapter.parse_error(HttpResponse(status, headers, body))
+        media = media_type(headers)
+        if media == "text/html" or (body.lstrip()[:1] == b"<" and not is_json_type(media)):
+            phrase = reason(status)
+            error.message = f"{provider} error (HTTP {status} {phrase}): {snippet(body)}"
+            if error.hint:
+                error.message += f" — {error.hint}"
+            error.body = body.decode("utf-8", "replace")
+        if isinstance(error, AuthenticationError) and self.adapter.spec.api_key_env:
+            error.message += f" (the key comes from api_key= or {self.adapter.spec.api_key_env})"
+        error.args = (error.message,)
+        if error.provider is None:
+            error.provider = provider
         return self.scrub(error)
+
+    def unexpected(
+        self, status: int, headers: Mapping[str, str], body: bytes, why: str
+    ) -> UnexpectedResponseError:
+        media = media_type(headers)
+        shown = f"{status} {reason(status)}".strip()
+        error = UnexpectedResponseError(
+            f"{self.settings.provider}: unexpected response (HTTP {shown}, content-type "
+            f"{media or 'missing'}): {why}; body starts: {snippet(body)!r}",
+            provider=self.settings.provider,
+            status_code=status,
+            headers=headers,
+            request_id=request_id_from(headers),
+            body=body[: self.settings.max_error_bytes].decode("utf-8", "replace"),
+            content_type=media or None,
+        )
+        return self.scrub(error)
+
+    def too_large(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMXError:
+        limit = self.settings.max_response_bytes
+        return self.unexpected(
+            status, headers, body[:200], f"the body is larger than max_response_bytes={limit}"
+        )
+
+    def stream_kind(self, headers: Mapping[str, str]) -> BodyKind:
+        """How to read a 2xx answer to a streamed request, from its content type."""
+        media = media_type(headers)
+        if not media:
+            return "sniff"
+        if is_json_type(media):
+            return "json"
+        if self.adapter.spec.framing == "sse":
+            return "frames" if media == "text/event-stream" else "unexpected"
+        if media == "text/html" or media == "text/event-stream":
+            return "unexpected"
+        return "frames"
+
+    def sniff(self, first: bytes) -> BodyKind:
+        """For a streamed answer without a content type: what its first bytes look like."""
+        start = first.lstrip()
+        if start[:1] in (b"{", b"["):
+            return "json" if self.adapter.spec.framing == "sse" else "frames"
+        if not start or (self.adapter.spec.framing == "sse" and start.startswith(SSE_START)):
+            return "frames"
+        return "unexpected"
 
     def parse(
         self, status: int, headers: Mapping[str, str], body: bytes, request: Request
     ) -> Response:
+        """The Response of a whole (non-streamed) answer."""
+        media = media_type(headers)
+        if media and not is_json_type(media) and not body.lstrip().startswith((b"{", b"[")):
+            raise self.unexpected(status, headers, body, "expected a JSON body")
         try:
             response = self.adapter.parse_response(HttpResponse(status, headers, body), request)
+        except StreamError as exc:
+            raise self.unexpected(status, headers, body, exc.message) from None
         except LLMXError as error:
             raise self.scrub(error) from None
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            snippet = " ".join(body[:200].decode("utf-8", "replace").split())
-            raise ProviderError(
-                f"{self.settings.provider}: could not read the response body "
-                f"({type(exc).__name__}: {exc}); body starts: {snippet!r}",
-                provider=self.settings.provider,
-                status_code=status,
-                headers=headers,
-                request_id=request_id_from(headers),
-                body=body.decode("utf-8", "replace"),
-                retryable=False,
-            ) from exc
+        except _PARSE_BUGS as exc:
+            why = f"it could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+            raise self.unexpected(status, headers, body, why) from None
         return self.finish(response, headers)
 
     def finish(self, response: Response, headers: Mapping[str, str]) -> Response:
@@ -196,192 +319,49 @@ class ClientCore:
             }
         )
 
+    # -- secrets -----------------------------------------------------------------------------
+
+    def scrub_text(self, text: str) -> str:
+        """``text`` without the API key or any 8+ character prefix of it."""
+        return scrub_text(text, self._secret)
+
     def scrub(self, error: E) -> E:
         """Remove the API key from anything an error shows."""
-        key = self._secret
-        if key and len(key) >= 4:
-            error.message = error.message.replace(key, "[redacted]")
-            error.args = (error.message,)
-            body = getattr(error, "body", None)
-            if isinstance(body, str) and key in body:
-                error.body = body.replace(key, "[redacted]")  # type: ignore[attr-defined]
-            elif body is not None and not isinstance(body, str):
-                dumped = json.dumps(body, default=str)
-                if key in dumped:
-                    error.body = json.loads(dumped.replace(key, "[redacted]"))  # type: ignore[attr-defined]
-        return error
+        return scrub_error(error, self._secret)
 
-    def give_up(self, error: LLMXError, retries_done: int, state: StreamState | None) -> LLMXError:
-        """The error to raise: scrubbed, with attempts and (for streams) the partial output."""
-        if state is not None:
-            return state.fail(error, retries_done + 1)
-        error.attempts = retries_done + 1
-        return self.scrub(error)
+    # -- retries -----------------------------------------------------------------------------
+
+    def retry_delay(self, error: LLMXError, retries_done: int, prepared: Prepared) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and raise."""
+        return next_delay(error, retries_done, prepared)[0]
 
     def stream_retry_delay(
         self, error: LLMXError, retries_done: int, prepared: Prepared, state: StreamState | None
     ) -> float | None:
         """Like retry_delay, but never once an event of this stream reached the caller."""
-        if state is not None and state.events_seen:
-            return None
-        return self.retry_delay(error, retries_done, prepared)
+        return next_delay(error, retries_done, prepared, state)[0]
 
-    def retry_delay(self, error: LLMXError, retries_done: int, prepared: Prepared) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up and raise."""
-        policy = prepared.retry
-        if retries_done >= policy.max_retries:
-            return None
-        if isinstance(error, ProviderError):
-            if error._retryable is False:
-                return None
-            if error._retryable is None and (
-                error.status_code is None or not policy.should_retry_status(error.status_code)
-            ):
-                return None
-            wait = error.retry_after
-            if wait is not None and wait > policy.max_retry_after:
-                return None
-        elif isinstance(error, TransportError):
-            wait = None
-        else:
-            return None
-        delay = policy.backoff(retries_done) if wait is None else wait
-        if prepared.deadline is not None and time.monotonic() + delay >= prepared.deadline:
-            return None
-        return delay
-
-
-def validate_messages(request: Request) -> None:
-    """Reject conversations no provider accepts, before anything is sent."""
-    if not request.messages:
-        raise InvalidInputError("the request has no messages: add at least one user message")
-    call_ids: set[str] = set()
-    for position, message in enumerate(request.messages):
-        if message.role == "assistant":
-            call_ids.update(call.id for call in message.tool_calls)
-        elif message.role == "tool":
-            if not message.tool_call_id:
-                raise InvalidInputError(
-                    f"messages[{position}] is a tool result without tool_call_id"
-                )
-            if message.tool_call_id not in call_ids:
-                raise InvalidInputError(
-                    f"messages[{position}] answers tool call {message.tool_call_id!r}, but no "
-                    "earlier assistant message made that call"
-                )
-        if message.tool_calls and message.role != "assistant":
-            raise InvalidInputError(
-                f"messages[{position}]: only assistant messages carry tool_calls"
-            )
-    if isinstance(request.tool_choice, str) and request.tool_choice not in (
-        "auto",
-        "none",
-        "required",
-    ):
-        names = [tool.name for tool in request.tools]
-        if request.tool_choice not in names:
-            raise InvalidInputError(
-                f"tool_choice {request.tool_choice!r} names no tool of the request "
-                f"(tools: {names or 'none'}); use 'auto', 'none', 'required' or a tool name"
-            )
-
-
-class StreamState:
-    """Decoding state of one stream: framing, the adapter's decoder, and the accumulator."""
-
-    __slots__ = (
-        "_frames",
-        "_ndjson",
-        "_decoder",
-        "accumulator",
-        "_core",
-        "_headers",
-        "events_seen",
-    )
-
-    def __init__(self, core: ClientCore, request: Request, headers: Mapping[str, str]) -> None:
-        self._core = core
-        self._headers = headers
-        ndjson = core.adapter.spec.framing == "ndjson"
-        self._ndjson = NDJSONDecoder() if ndjson else None
-        self._frames = None if ndjson else SSEDecoder()
-        self._decoder = core.adapter.stream_decoder(request)
-        self.accumulator = Accumulator()
-        self.events_seen = 0
-
-    def feed(self, chunk: bytes) -> list[Event]:
-        out: list[Event] = []
-        add = self.accumulator.add
-        decode = self._decoder.feed
-        if self._frames is not None:
-            frames = self._frames.feed(chunk)
-        else:
-            assert self._ndjson is not None
-            frames = [ServerSentEvent(data=line) for line in self._ndjson.feed(chunk)]
-        for frame in frames:
-            for event in decode(frame):
-                add(event)
-                out.append(event)
-        self.events_seen += len(out)
-        return out
-
-    def close(self) -> list[Event]:
-        out: list[Event] = []
-        if self._frames is not None:
-            frames = self._frames.close()
-        else:
-            assert self._ndjson is not None
-            frames = [ServerSentEvent(data=line) for line in self._ndjson.close()]
-        for frame in frames:
-            out.extend(self._decoder.feed(frame))
-        out.extend(self._decoder.close())
-        for event in out:
-            self.accumulator.add(event)
-        if not self.accumulator.finished:
-            provider = self._core.settings.provider
-            raise StreamError(
-                f"{provider}: the stream ended before its finish event (connection closed early?)",
-                provider=provider,
-            )
-        return out
-
-    def response(self) -> Response:
-        return self._core.finish(self.accumulator.response(), self._headers)
-
-    def fail(self, error: LLMXError, attempts: int) -> LLMXError:
-        """Attach the partial output and attempt count to an error raised mid-stream."""
-        self._core.scrub(error)
-        error.partial = self.response()
-        error.attempts = attempts
+    def give_up(
+        self,
+        error: LLMXError,
+        retries_done: int,
+        state: StreamState | None,
+        note: str = "",
+        sent_before: bool = False,
+    ) -> LLMXError:
+        """The error to raise: scrubbed, with attempts and (for streams) the partial output."""
+        if state is not None:
+            error = state.fail(error)
+        error.attempts = retries_done + 1
+        error.possibly_duplicated = sent_before
+        if retries_done:
+            note = f"{note}; " if note else ""
+            note += f"{retries_done + 1} attempts"
+        if note:
+            error.message = f"{error.message} ({note})"
+        if error.provider is None:
+            error.provider = self.settings.provider
+        self.scrub(error)
+        if logger.isEnabledFor(10):
+            logger.debug("%s call failed: %s", self.settings.provider, error.message[:500])
         return error
-
-
-def check_timing(
-    started: float,
-    last_event: float,
-    seen_event: bool,
-    timeout: Timeout,
-    deadline: float | None,
-    provider: str,
-) -> None:
-    """Raise RequestTimeout when first-event, idle or total time ran out (checked per chunk)."""
-    now = time.monotonic()
-    if deadline is not None and now >= deadline:
-        raise RequestTimeout(
-            f"{provider}: total timeout of {timeout.total}s expired",
-            phase="total",
-            provider=provider,
-        )
-    if not seen_event:
-        if timeout.first_event is not None and now - started >= timeout.first_event:
-            raise RequestTimeout(
-                f"{provider}: no stream event within {timeout.first_event}s",
-                phase="first_event",
-                provider=provider,
-            )
-    elif timeout.idle is not None and now - last_event >= timeout.idle:
-        raise RequestTimeout(
-            f"{provider}: no stream event for {timeout.idle}s (idle timeout)",
-            phase="idle",
-            provider=provider,
-        )

@@ -13,13 +13,17 @@ LLMXError
 │  ├─ InvalidRequestError      400 / 404 / 413 / 422
 │  │  ├─ ContextLengthError    the prompt (plus max tokens) does not fit the model's context window
 │  │  └─ ToolUseFailedError    the model produced an invalid tool call (carries failed_generation)
-│  └─ ServerError              5xx, 529 overloaded
+│  ├─ ServerError              5xx, 529 overloaded
+│  └─ UnexpectedResponseError  not what the API sends: an HTML page, a wrong content type,
+│                              a body too large or unreadable
 ├─ StreamError                 malformed frame, stream ended early; keeps the partial output
 └─ UnsupportedFeatureError     the provider cannot express part of the request
 ```
 
-Every error that happens after a response started carries the output received so far in
-``partial`` (a :class:`llmx.Response`), so a failed stream never loses what arrived.
+Every error carries ``provider``, ``status_code`` (None without an HTTP status),
+``request_id``, ``retry_after`` and ``attempts``; its message never contains the API key. An
+error that happens after a stream started carries the output received so far in ``partial``
+(a :class:`llmx.Response`), so a failed stream never loses what arrived.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "StreamError",
     "ToolUseFailedError",
     "TransportError",
+    "UnexpectedResponseError",
     "UnsupportedFeatureError",
 ]
 
@@ -62,10 +67,19 @@ class LLMXError(Exception):
     """Base class of every exception llmx raises."""
 
     provider: str | None = None
+    status_code: int | None = None
+    """The HTTP status, or None when there was none (connection failures, stream errors)."""
+    request_id: str | None = None
+    """The provider's request id (``x-request-id`` and the like), when a response arrived."""
+    retry_after: float | None = None
+    """Seconds the provider asked to wait before trying again, if it said."""
     partial: Response | None = None
     """The output received before the failure (streams), or None."""
     attempts: int = 1
     """How many HTTP attempts were made before giving up."""
+    possibly_duplicated: bool = False
+    """True when an earlier attempt failed after the request was sent and was retried: the
+    provider may have run (and billed) the request more than once."""
 
     def __init__(self, message: str, *, provider: str | None = None) -> None:
         super().__init__(message)
@@ -117,7 +131,24 @@ class InvalidInputError(ConfigurationError, ValueError):
 
 
 class TransportError(LLMXError):
-    """No usable HTTP response: the connection failed or timed out."""
+    """No usable HTTP response: the connection failed or timed out.
+
+    ``sent`` tells whether the request had been sent completely (the provider may have run it);
+    ``retryable`` is False for failures that repeating cannot fix (an invalid URL, a TLS
+    certificate that does not verify).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        sent: bool = False,
+        retryable: bool = True,
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.sent = sent
+        self.retryable = retryable
 
 
 class ConnectError(TransportError):
@@ -125,10 +156,20 @@ class ConnectError(TransportError):
 
 
 class RequestTimeout(TransportError):
-    """A timeout expired. ``phase`` says which: connect, read, first_event, idle, total, pool."""
+    """A timeout expired. ``phase`` says which: ``connect``, ``read``, ``write``, ``pool``
+    (waiting for a free connection), ``first_event``, ``idle`` (between stream events) or
+    ``total`` (the whole call)."""
 
-    def __init__(self, message: str, *, phase: str, provider: str | None = None) -> None:
-        super().__init__(message, provider=provider)
+    def __init__(
+        self,
+        message: str,
+        *,
+        phase: str,
+        provider: str | None = None,
+        sent: bool = False,
+        retryable: bool = True,
+    ) -> None:
+        super().__init__(message, provider=provider, sent=sent, retryable=retryable)
         self.phase = phase
 
 
@@ -211,6 +252,16 @@ class ServerError(ProviderError):
     """The provider failed or is overloaded (5xx, 529)."""
 
     hint = "This is usually transient; llmx retries it according to the retry policy."
+
+
+class UnexpectedResponseError(ProviderError):
+    """The response is not what the API sends: an HTML page, a wrong content type, a body that
+    is too large or cannot be read. Not retried; ``content_type`` is the response's."""
+
+    def __init__(self, message: str, *, content_type: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("retryable", False)
+        super().__init__(message, **kwargs)
+        self.content_type = content_type
 
 
 class StreamError(LLMXError):

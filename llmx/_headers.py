@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -30,28 +31,37 @@ def parse_duration(value: str | None) -> float | None:
 
 
 def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, ``retry-after`` (seconds or HTTP date)."""
-    millis = headers.get("retry-after-ms")
+    """Seconds to wait from ``retry-after-ms``, ``retry-after`` (seconds or HTTP date).
+
+    ``retry-after-ms`` wins when both are usable. Values that are not finite, negative or
+    unreadable count as absent; a date in the past gives 0. Never raises.
+    """
+    millis = _number(headers.get("retry-after-ms"))
     if millis is not None:
-        try:
-            return max(float(millis) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        return millis / 1000.0
     value = headers.get("retry-after")
     if value is None:
         return None
-    value = value.strip()
+    seconds = _number(value)
+    if seconds is not None:
+        return seconds
     try:
-        return max(float(value), 0.0)
+        moment = parsedate_to_datetime(value.strip())
+        stamp = moment.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError, OSError, AttributeError):
+        return None
+    return max(stamp - (time.time() if now is None else now), 0.0)
+
+
+def _number(value: str | None) -> float | None:
+    """A finite, non-negative number of seconds, or None."""
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
     except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
         return None
-    if moment is None:  # pragma: no cover - older Pythons returned None
-        return None
-    return max(moment.timestamp() - (time.time() if now is None else now), 0.0)
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def _int(value: str | None) -> int | None:

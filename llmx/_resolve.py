@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import SecretStr, ValidationError
 
 from ._config import ClientSettings, RetryPolicy, Timeout
 from ._core import ClientCore
 from ._errors import ConfigurationError, InvalidInputError, MissingAPIKeyError
+from ._logging import logger, safe_url
 from ._registry import Registry, default_registry
 from ._types import Request
+from ._validate import validation_message
 from .adapter import Adapter
 
-__all__ = ["ClientFactory", "resolve_core", "split_model"]
+__all__ = [
+    "ClientFactory",
+    "check_base_url",
+    "clean_key",
+    "resolve_core",
+    "split_model",
+    "validation_message",
+]
 
 DEFAULT_PROVIDER = "groq"
 _SETTING_KEYS = frozenset(
@@ -32,8 +43,16 @@ _SETTING_KEYS = frozenset(
         "follow_redirects",
         "max_connections",
         "max_keepalive_connections",
+        "max_response_bytes",
+        "max_error_bytes",
+        "max_event_bytes",
+        "trust_env",
+        "verify",
+        "allow_link_local",
     }
 )
+_SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "api-key", "token", "access_token"})
+_LOOPBACK_NAMES = frozenset({"localhost", "host.docker.internal"})
 _DEFAULT_KEYS = frozenset(Request.model_fields) - {"messages", "model"}
 
 C = TypeVar("C", bound="ClientFactory")
@@ -50,12 +69,64 @@ def split_model(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-def validation_message(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "value"
-        parts.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
-    return "; ".join(parts)
+def clean_key(key: str | None, provider: str) -> str | None:
+    """The key without surrounding whitespace; empty means none. Never echoes the key."""
+    if key is None:
+        return None
+    key = key.strip()
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in key):
+        raise ConfigurationError(
+            f"the API key for {provider!r} contains whitespace or control characters "
+            "(a pasted line break?); it was not used",
+            provider=provider,
+        )
+    return key or None
+
+
+def check_base_url(url: str, provider: str, *, allow_link_local: bool) -> str:
+    """Reject URLs that would leak a secret or reach cloud metadata; warn on plain HTTP."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _ = parts.port
+    except ValueError:
+        raise ConfigurationError(
+            f"base_url is not a valid URL: {safe_url(url)!r}", provider=provider
+        ) from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigurationError(
+            f"base_url must be an http:// or https:// URL with a host, got {safe_url(url)!r}",
+            provider=provider,
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            "base_url must not contain credentials (user:password@); pass api_key= instead",
+            provider=provider,
+        )
+    if any(name.lower() in _SECRET_PARAMS for name, _ in parse_qsl(parts.query)):
+        raise ConfigurationError(
+            "base_url must not carry a key in its query string (it would show up in logs and "
+            "errors); pass api_key= instead",
+            provider=provider,
+        )
+    try:
+        address: Any = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and address.is_link_local and not allow_link_local:
+        raise ConfigurationError(
+            f"base_url points to a link-local address ({host}, where cloud metadata services "
+            "live); pass allow_link_local=True if that is really intended",
+            provider=provider,
+        )
+    loopback = host.lower() in _LOOPBACK_NAMES or (address is not None and address.is_loopback)
+    if parts.scheme == "http" and not loopback and not (address and address.is_private):
+        logger.warning(
+            "llmx: %s base_url %s uses plain http: the API key travels unencrypted",
+            provider,
+            safe_url(url),
+        )
+    return url
 
 
 def resolve_core(
@@ -85,6 +156,7 @@ def resolve_core(
     name = provider or spec.name
     env_var = api_key_env or spec.api_key_env
     key = api_key if api_key is not None else (os.environ.get(env_var) if env_var else None)
+    key = clean_key(key, name)
     if not key and spec.key_required:
         raise MissingAPIKeyError(name, env_var)
     url = base_url or (os.environ.get(spec.base_url_env) if spec.base_url_env else None)
@@ -95,10 +167,7 @@ def resolve_core(
             "(for example 'http://127.0.0.1:8080/v1')",
             provider=name,
         )
-    if not url.startswith(("http://", "https://")):
-        raise ConfigurationError(
-            f"base_url must start with http:// or https://, got {url!r}", provider=name
-        )
+    check_base_url(url, name, allow_link_local=bool(options.get("allow_link_local")))
     if defaults:
         unknown = set(defaults) - _DEFAULT_KEYS
         if unknown:
@@ -109,12 +178,10 @@ def resolve_core(
             Request(messages=[], **defaults)
         except ValidationError as exc:
             raise InvalidInputError(f"invalid default: {validation_message(exc)}") from None
-    retry = retry_policy or RetryPolicy()
-    if max_retries is not None:
-        if max_retries < 0:
-            raise InvalidInputError(f"max_retries must be >= 0, got {max_retries}")
-        retry = retry.model_copy(update={"max_retries": max_retries})
     try:
+        retry = retry_policy or RetryPolicy()
+        if max_retries is not None:
+            retry = RetryPolicy.model_validate({**dict(retry), "max_retries": max_retries})
         settings = ClientSettings(
             provider=name,
             api_key=SecretStr(key) if key else None,
@@ -128,6 +195,8 @@ def resolve_core(
         )
     except ValidationError as exc:
         raise InvalidInputError(f"invalid client setting: {validation_message(exc)}") from None
+    except TypeError as exc:
+        raise InvalidInputError(f"invalid client setting: {exc}") from None
     return ClientCore(settings, adapter)
 
 

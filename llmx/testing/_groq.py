@@ -44,8 +44,14 @@ DONE_EVENT = b"data: [DONE]\n\n"
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON as Groq sends it (UTF-8, not ASCII-escaped)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON as Groq sends it (UTF-8, not ASCII-escaped; text with lone surrogates,
+    which UTF-8 cannot carry, is sent \\u-escaped)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":"))
+    return text
 
 
 def sse_data(value: Any) -> bytes:

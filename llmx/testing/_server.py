@@ -18,6 +18,7 @@ from anyio import CancelScope
 from anyio.abc import SocketAttribute, SocketStream
 from anyio.from_thread import BlockingPortal
 
+from ._dialects import WireUrls, dialect_for, serve_dialect
 from ._faults import Faults, RecordedRequest
 from ._groq import (
     DEFAULT_MODELS,
@@ -40,7 +41,7 @@ PREFIX = "/openai/v1"
 _JSON_CACHE = "private, max-age=0, no-store, no-cache, must-revalidate"
 
 
-class Emulator:
+class Emulator(WireUrls):
     """A local server speaking Groq's OpenAI-compatible wire format.
 
     Use as ``with Emulator() as emu:`` or ``async with Emulator() as emu:``; point a client at
@@ -311,6 +312,8 @@ class Emulator:
     async def _serve(self, conn: Connection, request: HttpRequest) -> bool:
         recorded = self._record(request)
         request_id = self._ids.request_id()
+        if (dialect := dialect_for(recorded)) is not None:  # Anthropic, Gemini, Ollama, OpenAI
+            return await serve_dialect(self, dialect, conn, recorded, request_id)
         auth = recorded.headers.get("authorization")
         if self.api_key is not None and auth != f"Bearer {self.api_key}":
             doc = error_body("Invalid API Key", "invalid_request_error", "invalid_api_key")
