@@ -122,6 +122,20 @@ class ToolCall(_Model):
             raw_arguments=raw_arguments or "{}",
         )
 
+    @property
+    def arguments_error(self) -> str | None:
+        """Why ``raw_arguments`` is not a JSON object (output cut short, or invalid), else None.
+
+        ``arguments`` is ``{}`` for such a call; check this before running the tool."""
+        raw = self.raw_arguments.strip()
+        if raw in ("", "null", "{}"):
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            return f"the arguments are not valid JSON ({exc})"
+        return None if isinstance(value, dict) else "the arguments are not a JSON object"
+
 
 def parse_arguments(raw: str | None) -> dict[str, Any]:
     """Parse tool-call arguments; empty and ``null`` become ``{}``; invalid JSON is kept raw."""

@@ -112,16 +112,14 @@ def test_J5_arguments_split_at_every_position_parse_once(emu: Emulator, split: i
     assert call.arguments == json.loads(ARGS) and call.raw_arguments == ARGS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core event model (llmx/_parts.py, _types.py): invalid final tool arguments become "
-    "arguments={} with nothing marking the call invalid; raw_arguments keeps the text",
-)
 def test_J5_invalid_final_arguments_are_marked_not_repaired(emu: Emulator) -> None:
     events = calls({"index": 0, "id": "a", "function": {"name": "f", "arguments": '{"x": 1'}})
     (call,) = streamed(emu, events).tool_calls
-    assert call.raw_arguments == '{"x": 1'
-    assert call.arguments != {}  # an empty dict looks like a valid call without arguments
+    assert call.raw_arguments == '{"x": 1'  # kept as sent, not repaired
+    assert call.arguments == {}
+    assert call.arguments_error is not None and "not valid JSON" in call.arguments_error
+    good = calls({"index": 0, "id": "a", "function": {"name": "f", "arguments": ARGS}})
+    assert streamed(emu, good).tool_calls[0].arguments_error is None
 
 
 def test_J6_length_cut_tool_call_is_reported_as_truncated(emu: Emulator) -> None:
