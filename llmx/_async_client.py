@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import Any
-
-import anyio
+from typing import TYPE_CHECKING, Any
 
 from ._config import RetryPolicy, Timeout
 from ._core import Call, ClientCore, Prepared, StreamState
@@ -17,9 +15,11 @@ from ._registry import Registry
 from ._replay import events_from_response
 from ._resolve import ClientFactory, resolve_core
 from ._stream import Outcome
-from ._transport import AsyncTransport
 from ._types import ModelInfo, Request, Response
 from .adapter import Adapter, HttpResponse
+
+if TYPE_CHECKING:  # httpx is imported with the first client, not with llmx
+    from ._transport import AsyncTransport
 
 __all__ = ["AsyncClient", "AsyncStream"]
 
@@ -58,6 +58,8 @@ class AsyncClient(ClientFactory):
             registry=registry,
             **options,
         )
+        from ._transport import AsyncTransport
+
         self._transport = AsyncTransport(
             self._core.settings, http_client, self._core.secret_headers
         )
@@ -133,11 +135,11 @@ class AsyncClient(ClientFactory):
                 timer = call.timer()
                 if timer is None:
                     return await self._attempt(call)
-                with anyio.move_on_after(timer.remaining()):
+                with _anyio().move_on_after(timer.remaining()):
                     return await self._attempt(call)
                 raise timer.expired()
             except LLMXError as error:
-                await anyio.sleep(call.retry(error))
+                await _anyio().sleep(call.retry(error))
 
     async def _attempt(self, call: Call) -> tuple[int, Mapping[str, str], bytes]:
         core, prepared = self._core, call.prepared
@@ -289,4 +291,11 @@ async def _run(
             except LLMXError as final:
                 outcome.error = final
                 raise
-            await anyio.sleep(delay)
+            await _anyio().sleep(delay)
+
+
+def _anyio() -> Any:
+    """anyio, imported on first use so that ``import llmx`` stays light."""
+    import anyio
+
+    return anyio

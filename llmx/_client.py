@@ -6,7 +6,7 @@ import itertools
 import time
 from collections.abc import Generator, Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._config import RetryPolicy, Timeout
 from ._core import Call, ClientCore, Prepared, StreamState
@@ -16,9 +16,11 @@ from ._registry import Registry
 from ._replay import events_from_response
 from ._resolve import ClientFactory, resolve_core
 from ._stream import Outcome
-from ._transport import SyncTransport
 from ._types import ModelInfo, Request, Response
 from .adapter import Adapter, HttpResponse
+
+if TYPE_CHECKING:  # httpx is imported with the first client, not with llmx
+    from ._transport import SyncTransport
 
 __all__ = ["Client", "Stream"]
 
@@ -57,6 +59,8 @@ class Client(ClientFactory):
             registry=registry,
             **options,
         )
+        from ._transport import SyncTransport
+
         self._transport = SyncTransport(self._core.settings, http_client, self._core.secret_headers)
 
     def __repr__(self) -> str:

@@ -6,7 +6,6 @@ import math
 import re
 import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 
 from ._types import RateLimit
 
@@ -46,6 +45,8 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
     if seconds is not None:
         return seconds
     try:
+        from email.utils import parsedate_to_datetime  # rare: HTTP-date retry-after
+
         moment = parsedate_to_datetime(value.strip())
         stamp = moment.timestamp()
     except (TypeError, ValueError, IndexError, OverflowError, OSError, AttributeError):

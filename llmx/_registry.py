@@ -9,12 +9,13 @@ from __future__ import annotations
 import difflib
 import threading
 from collections.abc import Callable
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError, ProviderNotFoundError
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from .adapter import Adapter
 
 __all__ = ["Registry", "default_registry", "register_provider"]
@@ -33,6 +34,8 @@ class Registry:
 
     def _discovered(self) -> dict[str, EntryPoint]:
         if self._entry_points is None:
+            from importlib.metadata import entry_points  # not at import: it costs ~8 ms
+
             found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
             with self._lock:
                 if self._entry_points is None:

@@ -202,7 +202,10 @@ class OpenAICompatibleAdapter(AdapterBase):
         return finish_reason(raw, has_tool_calls)
 
     def on_chunk(self, chunk: dict[str, Any], metadata: dict[str, Any]) -> None:
-        """Hook: collect provider metadata from a stream chunk."""
+        """Hook: collect provider metadata from a stream chunk.
+
+        Not called for the stream's plain text chunks (after the first chunk, one
+        ``content`` delta and no usage, error, finish reason or ``x_groq``): the hot path."""
 
     def finish_metadata(self, metadata: dict[str, Any]) -> dict[str, Any] | None:
         """Hook: provider metadata for the finish event, from what ``on_chunk`` collected."""

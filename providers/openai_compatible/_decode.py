@@ -265,9 +265,22 @@ class ChunkDecoder:
             raise stream_error(
                 f"a data line is not a JSON object: {data[:120]!r}", provider=self._name
             )
+        out: list[Event] = []
+        if self._started and self._think is None and "usage" not in chunk:
+            # fast path, most chunks of a stream: one plain content delta, nothing else
+            choices = chunk.get("choices")
+            if choices and "x_groq" not in chunk and "error" not in chunk:
+                choice = choices[0]
+                if type(choice) is dict and choice.get("finish_reason") is None:
+                    delta = choice.get("delta")
+                    if type(delta) is dict and len(delta) == 1:
+                        content = delta.get("content")
+                        if type(content) is str:
+                            if content:
+                                self._parts.text(content, out)
+                            return out
         if is_error_chunk(chunk):
             self._raise_error(data)
-        out: list[Event] = []
         if not self._started:
             self._started = True
             out.append(
