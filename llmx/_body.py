@@ -79,7 +79,8 @@ class SyncBody:
         self._errors = errors
         self._map = mapper
         self.status_code: int = response.status_code
-        self.headers: Mapping[str, str] = response.headers
+        # one pass into a plain dict: httpx.Headers scans and decodes on every lookup
+        self.headers: Mapping[str, str] = dict(response.headers.items())
         self._chunks: Iterator[bytes] | None = None
         self._watch: _watchdog.Watch | None = None
         self._sock = sock
@@ -171,7 +172,8 @@ class AsyncBody:
         self._errors = errors
         self._map = mapper
         self.status_code: int = response.status_code
-        self.headers: Mapping[str, str] = response.headers
+        # one pass into a plain dict: httpx.Headers scans and decodes on every lookup
+        self.headers: Mapping[str, str] = dict(response.headers.items())
         self._chunks: AsyncIterator[bytes] | None = None
         self._open = False  # the chunk iterator is suspended mid-body
         self.truncated = False
