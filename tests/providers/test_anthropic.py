@@ -9,12 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from llmx.providers.anthropic import (
-    AnthropicAdapter,
-    AnthropicOptions,
-    create_adapter,
-    parse_rate_limit_headers,
-)
 from support import FIXTURES, chunkings, decode, decode_all_ways, fixture_bytes, same_content
 
 import llmx
@@ -46,6 +40,12 @@ from llmx import (
     accumulate,
 )
 from llmx.adapter import HttpResponse
+from llmx.providers.anthropic import (
+    AnthropicAdapter,
+    AnthropicOptions,
+    create_adapter,
+    parse_rate_limit_headers,
+)
 
 ADAPTER = create_adapter()
 MODEL = "claude-sonnet-4-5-20250929"

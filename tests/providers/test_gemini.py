@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from llmx.providers.gemini import GeminiAdapter, GeminiOptions, create_adapter
 from support import chunkings, decode, decode_all_ways, fixture_bytes, same_content
 
 import llmx
@@ -35,6 +34,7 @@ from llmx import (
     accumulate,
 )
 from llmx.adapter import HttpResponse
+from llmx.providers.gemini import GeminiAdapter, GeminiOptions, create_adapter
 
 ADAPTER = create_adapter()
 WEATHER = Tool(

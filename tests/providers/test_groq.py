@@ -10,9 +10,6 @@ import json
 from typing import Any
 
 import pytest
-from llmx.providers.groq import MODELS, GroqAdapter, create_adapter
-from llmx.providers.groq._catalog import replacement_for
-from llmx.providers.openai_compatible import create_adapter as create_generic
 from support import fixture_bytes
 
 import llmx
@@ -38,6 +35,9 @@ from llmx import (
     UnsupportedFeatureError,
 )
 from llmx.adapter import HttpResponse
+from llmx.providers.groq import MODELS, GroqAdapter, create_adapter
+from llmx.providers.groq._catalog import replacement_for
+from llmx.providers.openai_compatible import create_adapter as create_generic
 
 GROQ = create_adapter()
 GENERIC = create_generic()

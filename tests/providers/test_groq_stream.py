@@ -8,7 +8,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from llmx.providers.groq import create_adapter
 from support import chunkings, decode, decode_all_ways, fixture_bytes, same_content
 
 from llmx import (
@@ -28,6 +27,7 @@ from llmx import (
     accumulate,
 )
 from llmx.adapter import HttpResponse, ServerSentEvent
+from llmx.providers.groq import create_adapter
 
 GROQ = create_adapter()
 PLAIN = Request(model="openai/gpt-oss-120b", messages=[Message.user("hi")])

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from llmx.providers.ollama import OllamaAdapter, OllamaOptions, create_adapter
 from support import chunkings, decode, decode_all_ways, fixture_bytes, same_content
 
 import llmx
@@ -37,6 +36,7 @@ from llmx import (
 )
 from llmx._core import validate_messages
 from llmx.adapter import HttpResponse
+from llmx.providers.ollama import OllamaAdapter, OllamaOptions, create_adapter
 
 ADAPTER = create_adapter()
 WEATHER = Tool(

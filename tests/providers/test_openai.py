@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from llmx.providers.openai import OpenAIAdapter, create_adapter
 from support import decode_all_ways, fixture_bytes, same_content
 
 import llmx
@@ -24,6 +23,7 @@ from llmx import (
 )
 from llmx._sse import SSEDecoder
 from llmx.adapter import HttpResponse
+from llmx.providers.openai import OpenAIAdapter, create_adapter
 
 REQUEST = Request(model="gpt-4.1", messages=[Message.user("hi")])
 

@@ -10,11 +10,6 @@ import json
 from typing import Any
 
 import pytest
-from llmx.providers.openai_compatible import (
-    OpenAICompatibleAdapter,
-    OpenAICompatibleConfig,
-    create_adapter,
-)
 from support import chunkings, decode, decode_all_ways, fixture_bytes, same_content
 from test_groq_stream import check_order
 
@@ -37,6 +32,11 @@ from llmx import (
     accumulate,
 )
 from llmx.adapter import HttpResponse
+from llmx.providers.openai_compatible import (
+    OpenAICompatibleAdapter,
+    OpenAICompatibleConfig,
+    create_adapter,
+)
 
 ADAPTER = create_adapter()
 PLAIN = Request(model="m", messages=[Message.user("hi")])

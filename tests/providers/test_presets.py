@@ -8,13 +8,6 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
-from llmx.providers import openai_compatible
-from llmx.providers.openai_compatible import (
-    PRESETS,
-    OpenAICompatibleAdapter,
-    mistral_tool_call_id,
-    preset,
-)
 from support import decode_all_ways, fixture_bytes, same_content
 
 import llmx
@@ -30,6 +23,13 @@ from llmx import (
 )
 from llmx._sse import SSEDecoder
 from llmx.adapter import HttpResponse
+from llmx.providers import openai_compatible
+from llmx.providers.openai_compatible import (
+    PRESETS,
+    OpenAICompatibleAdapter,
+    mistral_tool_call_id,
+    preset,
+)
 
 REQUEST = Request(model="m", messages=[Message.user("hi")])
 
