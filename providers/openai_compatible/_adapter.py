@@ -56,6 +56,9 @@ class OpenAICompatibleConfig:
     reasoning_effort: bool = True
     send_names: bool = True
     developer_role: bool = False
+    content_with_tool_calls: bool = False
+    """Send ``"content": ""`` on assistant messages that only call tools (the key is left
+    out otherwise, as OpenAI allows; llama-cpp-python's chat templates need it)."""
     # -- quirks: every default below leaves the request and the decoding unchanged ---------
     reasoning_efforts: frozenset[str] | None = None
     """The ``reasoning.effort`` values the provider accepts (None: send any). Another value is

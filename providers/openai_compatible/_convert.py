@@ -58,7 +58,7 @@ def convert_message(message: Message, config: OpenAICompatibleConfig) -> dict[st
         out["content"] = _parts(message.content)
     elif role == "assistant":
         text = _text(message, config)
-        if text or not message.tool_calls:
+        if text or not message.tool_calls or config.content_with_tool_calls:
             out["content"] = text
         if message.tool_calls:
             out["tool_calls"] = [

@@ -158,6 +158,7 @@ PRESETS: dict[str, OpenAICompatibleConfig] = {
             "http://127.0.0.1:8080/v1",
             "LLAMA_API_KEY",
             reasoning_fields=("reasoning_content",),
+            content_with_tool_calls=True,  # llama-cpp-python's templates read every content
             **_LOCAL,
         ),
         _row(

@@ -550,3 +550,20 @@ def test_developer_messages_become_system_messages() -> None:
     request = REQUEST.model_copy(update={"messages": [Message(role="developer", content="terse")]})
     for name in TABLE:
         assert body_of(name, request)["messages"][0]["role"] == "system"
+
+
+def test_llamacpp_preset_sends_empty_content_beside_tool_calls() -> None:
+    call = llmx.ToolCall(id="c1", name="f", arguments={}, raw_arguments="{}")
+    request = llmx.Request(
+        model="m",
+        messages=[
+            llmx.Message.user("hi"),
+            llmx.Message.assistant(tool_calls=[call]),
+            llmx.Message.tool("c1", "ok"),
+        ],
+    )
+    sent = preset("llamacpp").build_request(request, stream=False).body
+    generic = preset("vllm").build_request(request, stream=False).body
+    assert sent is not None and generic is not None
+    assert sent["messages"][1]["content"] == ""  # llama-cpp-python's templates need the key
+    assert "content" not in generic["messages"][1]  # OpenAI's form: left out
