@@ -12,12 +12,11 @@ from ._config import RetryPolicy, Timeout
 from ._core import Call, ClientCore, Prepared, StreamState
 from ._errors import LLMXError
 from ._events import Event, TextDelta
-from ._registry import Registry
 from ._replay import events_from_response
-from ._resolve import ClientFactory, resolve_core
+from ._resolve import ClientFactory
 from ._stream import Outcome
 from ._types import ModelInfo, Request, Response
-from .adapter import Adapter, HttpResponse
+from .adapter import HttpResponse
 
 if TYPE_CHECKING:  # httpx is imported with the first client, not with llmx
     from ._transport import SyncTransport
@@ -28,55 +27,12 @@ __all__ = ["Client", "Stream"]
 class Client(ClientFactory):
     """A synchronous client for one provider. Thread-safe; close it (or use ``with``)."""
 
-    def __init__(
-        self,
-        provider: str | None = None,
-        *,
-        api_key: str | None = None,
-        model: str | None = None,
-        base_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        retry_policy: RetryPolicy | None = None,
-        headers: Mapping[str, str] | None = None,
-        defaults: Mapping[str, Any] | None = None,
-        adapter: Adapter | None = None,
-        registry: Registry | None = None,
-        http_client: Any = None,
-        **options: Any,
-    ) -> None:
-        self._core: ClientCore = resolve_core(
-            provider,
-            api_key=api_key,
-            model=model,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            headers=headers,
-            defaults=defaults,
-            adapter=adapter,
-            registry=registry,
-            **options,
-        )
+    _transport: SyncTransport
+
+    def _open_transport(self, http_client: Any) -> None:
         from ._transport import SyncTransport
 
         self._transport = SyncTransport(self._core.settings, http_client, self._core.secret_headers)
-
-    def __repr__(self) -> str:
-        s = self._core.settings
-        return f"Client(provider={s.provider!r}, model={s.model!r}, base_url={s.base_url!r})"
-
-    def __reduce__(self) -> Any:
-        raise TypeError("llmx clients cannot be pickled; create one per process")
-
-    @property
-    def provider(self) -> str:
-        return self._core.settings.provider
-
-    @property
-    def model(self) -> str | None:
-        return self._core.settings.model
 
     def chat(
         self,

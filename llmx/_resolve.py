@@ -201,10 +201,64 @@ def resolve_core(
 
 
 class ClientFactory:
-    """The alternative constructors shared by ``Client`` and ``AsyncClient``."""
+    """What ``Client`` and ``AsyncClient`` share: construction (keywords, and the alternative
+    constructors below) and the read-only properties. Each adds its own transport."""
 
-    def __init__(self, provider: str | None = None, **kwargs: Any) -> None:  # pragma: no cover
+    _core: ClientCore
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        *,
+        api_key: str | None = None,
+        model: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        adapter: Adapter | None = None,
+        registry: Registry | None = None,
+        http_client: Any = None,
+        **options: Any,
+    ) -> None:
+        self._core = resolve_core(
+            provider,
+            api_key=api_key,
+            model=model,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            headers=headers,
+            defaults=defaults,
+            adapter=adapter,
+            registry=registry,
+            **options,
+        )
+        self._open_transport(http_client)
+
+    def _open_transport(self, http_client: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def __repr__(self) -> str:
+        s = self._core.settings
+        return (
+            f"{type(self).__name__}(provider={s.provider!r}, model={s.model!r}, "
+            f"base_url={s.base_url!r})"
+        )
+
+    def __reduce__(self) -> Any:
+        raise TypeError("llmx clients cannot be pickled; create one per process")
+
+    @property
+    def provider(self) -> str:
+        return self._core.settings.provider
+
+    @property
+    def model(self) -> str | None:
+        return self._core.settings.model
 
     @classmethod
     def from_model(cls: type[C], spec: str, **kwargs: Any) -> C:
