@@ -6,12 +6,24 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from llmx import Event, Request, Response
+from llmx import Event, Request, Response, Tool
 from llmx._ndjson import NDJSONDecoder
 from llmx._sse import ServerSentEvent, SSEDecoder
 from llmx.adapter import Adapter
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# tools the adapter tests share
+WEATHER = Tool(
+    name="get_weather",
+    description="Current weather",
+    parameters={
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+)
+CLOCK = Tool(name="get_time", parameters={"type": "object", "properties": {}})
 
 
 def fixture_bytes(*parts: str) -> bytes:

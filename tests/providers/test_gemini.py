@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import chunkings, decode, decode_all_ways, fixture_bytes, same_content
+from support import CLOCK, WEATHER, chunkings, decode, decode_all_ways, fixture_bytes, same_content
 
 import llmx
 from llmx import (
@@ -37,16 +37,6 @@ from llmx.adapter import HttpResponse
 from llmx.providers.gemini import GeminiAdapter, GeminiOptions, create_adapter
 
 ADAPTER = create_adapter()
-WEATHER = Tool(
-    name="get_weather",
-    description="Current weather",
-    parameters={
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-    },
-)
-CLOCK = Tool(name="get_time", parameters={"type": "object", "properties": {}})
 SECRET = "AIzaSy-test-secret-key-0123456789"
 SIG_TEXT = "CtwBAb4+9vtLlmxInventedTextPartSignatureQUJDREVGR0hJSktMTU5PUA=="
 SIG_PARALLEL = "CiQBVKhc7LlmxInventedParallelCallSignatureZm9vYmFyYmF6cXV4"

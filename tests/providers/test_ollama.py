@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import chunkings, decode, decode_all_ways, fixture_bytes, same_content
+from support import CLOCK, WEATHER, chunkings, decode, decode_all_ways, fixture_bytes, same_content
 
 import llmx
 from llmx import (
@@ -29,7 +29,6 @@ from llmx import (
     ServerError,
     StreamError,
     TextPart,
-    Tool,
     ToolCall,
     UnsupportedFeatureError,
     accumulate,
@@ -39,16 +38,6 @@ from llmx.adapter import HttpResponse
 from llmx.providers.ollama import OllamaAdapter, OllamaOptions, create_adapter
 
 ADAPTER = create_adapter()
-WEATHER = Tool(
-    name="get_weather",
-    description="Current weather",
-    parameters={
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-    },
-)
-CLOCK = Tool(name="get_time", parameters={"type": "object", "properties": {}})
 CALL_ID = re.compile(r"^call_[0-9a-f]{8}$")
 
 
