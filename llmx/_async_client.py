@@ -85,17 +85,19 @@ class AsyncClient(ClientFactory):
         return self._core.adapter.parse_models(HttpResponse(status, headers, body))
 
     async def _send(self, prepared: Prepared) -> tuple[int, Mapping[str, str], bytes]:
+        import anyio  # with the first request, not with `import llmx`
+
         call = self._core.call(prepared, stream=False)
         while True:
             try:
                 timer = call.timer()
                 if timer is None:
                     return await self._attempt(call)
-                with _anyio().move_on_after(timer.remaining()):
+                with anyio.move_on_after(timer.remaining()):
                     return await self._attempt(call)
                 raise timer.expired()
             except LLMXError as error:
-                await _anyio().sleep(call.retry(error))
+                await anyio.sleep(call.retry(error))
 
     async def _attempt(self, call: Call) -> tuple[int, Mapping[str, str], bytes]:
         core, prepared = self._core, call.prepared
@@ -186,6 +188,8 @@ async def _run(
     core: ClientCore, transport: AsyncTransport, prepared: Prepared, outcome: Outcome
 ) -> AsyncIterator[Event]:
     """The events of one streamed call, with retries until the first event is delivered."""
+    import anyio
+
     call = core.call(prepared, stream=True)
     settings = core.settings
     request = prepared.request
@@ -247,11 +251,4 @@ async def _run(
             except LLMXError as final:
                 outcome.error = final
                 raise
-            await _anyio().sleep(delay)
-
-
-def _anyio() -> Any:
-    """anyio, imported on first use so that ``import llmx`` stays light."""
-    import anyio
-
-    return anyio
+            await anyio.sleep(delay)

@@ -335,12 +335,6 @@ class ClientCore:
         """Seconds to wait before the next attempt, or None to give up and raise."""
         return next_delay(error, retries_done, prepared)[0]
 
-    def stream_retry_delay(
-        self, error: LLMXError, retries_done: int, prepared: Prepared, state: StreamState | None
-    ) -> float | None:
-        """Like retry_delay, but never once an event of this stream reached the caller."""
-        return next_delay(error, retries_done, prepared, state)[0]
-
     def give_up(
         self,
         error: LLMXError,

@@ -67,9 +67,6 @@ class PartTracker:
             out.append(ReasoningEnd(self._reasoning, metadata))
             self._reasoning = -1
 
-    def has_tool(self, key: Any) -> bool:
-        return key in self._tools
-
     def start_tool(self, key: Any, call_id: str, name: str, out: list[Event]) -> None:
         """Open a tool call (ends any open text or reasoning part first)."""
         self.end_text(out)

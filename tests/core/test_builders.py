@@ -204,3 +204,17 @@ def test_errors_pickle_with_their_fields() -> None:
     assert type(clone) is llmx.RateLimitError
     assert (clone.status_code, clone.retry_after, str(clone)) == (429, 2.5, "slow down")
     assert clone.is_retryable
+
+
+def test_request_builder_add_message_keeps_any_message() -> None:
+    call = llmx.ToolCall(id="c1", name="f", arguments={"a": 1}, raw_arguments='{"a":1}')
+    request = (
+        RequestBuilder()
+        .add_message(llmx.Message.user("hi"))
+        .add_message(llmx.Message.assistant(tool_calls=[call]))
+        .add_tool_result("c1", {"ok": True})
+        .build()
+    )
+    assert [m.role for m in request.messages] == ["user", "assistant", "tool"]
+    assert request.messages[1].tool_calls == [call]
+    assert request.messages[2].content == '{"ok": true}'
