@@ -26,10 +26,9 @@ ErrorMap = Callable[[Exception], LLMXError]
 _DRAIN_STEPS = 64
 
 
-def next_hop(response: Any, first: Any, secrets: frozenset[str]) -> Any:
-    """The request a redirect leads to (httpx builds it as ``response.next_request``), or
-    None when it must not be followed; credential headers never go to another origin."""
-    target = response.next_request
+def next_hop(target: Any, response: Any, first: Any, secrets: frozenset[str]) -> Any:
+    """``target``, the request a redirect leads to (as httpx builds it), or None when it must
+    not be followed; credential headers never go to another origin."""
     if target is None or target.method != response.request.method:
         return None  # 301/302/303 would turn a POST into a GET
     here, there = first.url, target.url

@@ -25,7 +25,7 @@ from ._payload import SSE_START, is_json_type, media_type, reason, snippet
 from ._retry import Call, next_delay
 from ._secrets import scrub_error, scrub_text
 from ._stream import StreamState
-from ._types import Message, Request, Response
+from ._types import Request, Response
 from ._validate import encode_body, validate_messages, validation_message
 from ._version import __version__
 from .adapter import Adapter, HttpRequest, HttpResponse
@@ -120,40 +120,49 @@ class ClientCore:
     # -- preparing ---------------------------------------------------------------------------
 
     def build_request(self, request: Request | str, overrides: Mapping[str, Any]) -> Request:
-        """Apply per-call overrides and the client's defaults, then validate."""
-        if isinstance(request, str):
-            request = Request(messages=[Message.user(request)])
-        elif not isinstance(request, Request):
-            raise InvalidInputError(
-                f"expected a Request or a prompt string, got {type(request).__name__}"
-            )
-        if overrides:
+        """Apply per-call overrides and the client's defaults, then validate (once)."""
+        settings = self.settings
+        if isinstance(request, Request) and not overrides:
+            updates = {
+                name: value
+                for name, value in settings.defaults.items()
+                if getattr(request, name) is None
+            }
+            if request.model is None:
+                updates["model"] = settings.model
+            built = request.model_copy(update=updates) if updates else request
+        else:
+            if isinstance(request, str):
+                data: dict[str, Any] = {"messages": [{"role": "user", "content": request}]}
+            elif isinstance(request, Request):
+                data = dict(request)
+            else:
+                raise InvalidInputError(
+                    f"expected a Request or a prompt string, got {type(request).__name__}"
+                )
             unknown = set(overrides) - _REQUEST_FIELDS
             if unknown:
                 raise InvalidInputError(
                     f"unknown request setting(s) {sorted(unknown)}; "
                     f"valid ones: {sorted(_REQUEST_FIELDS - {'messages'})}"
                 )
+            data.update(overrides)
+            for name, value in settings.defaults.items():
+                if data.get(name) is None:
+                    data[name] = value
+            if data.get("model") is None:
+                data["model"] = settings.model
             try:
-                request = Request.model_validate({**dict(request), **overrides})
+                built = Request.model_validate(data)
             except ValidationError as exc:
                 raise InvalidInputError(f"invalid request: {validation_message(exc)}") from None
-        updates = {
-            name: value
-            for name, value in self.settings.defaults.items()
-            if getattr(request, name) is None
-        }
-        if request.model is None:
-            if self.settings.model is None:
-                raise InvalidInputError(
-                    "no model given: pass model=... to the call, or set a client default "
-                    "with ClientBuilder().model(...) / Client(model=...)"
-                )
-            updates["model"] = self.settings.model
-        if updates:
-            request = request.model_copy(update=updates)
-        validate_messages(request)
-        return request
+        if built.model is None:
+            raise InvalidInputError(
+                "no model given: pass model=... to the call, or set a client default "
+                "with ClientBuilder().model(...) / Client(model=...)"
+            )
+        validate_messages(built)
+        return built
 
     def prepare(
         self,

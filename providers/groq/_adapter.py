@@ -49,6 +49,7 @@ class GroqOptions(BaseModel):
 
 
 _UNSUPPORTED = ("frequency_penalty", "presence_penalty")
+_NO_OPTIONS = GroqOptions()
 
 
 class GroqAdapter(OpenAICompatibleAdapter):
@@ -64,7 +65,7 @@ class GroqAdapter(OpenAICompatibleAdapter):
     ) -> dict[str, Any]:
         raw = request.provider_options.get("groq")
         try:
-            options = GroqOptions.model_validate(raw or {})
+            options = GroqOptions.model_validate(raw) if raw else _NO_OPTIONS
         except ValidationError as exc:
             raise InvalidInputError(f"invalid provider_options['groq']: {exc}") from None
         if options.reasoning_format is not None and options.include_reasoning is not None:
@@ -80,8 +81,9 @@ class GroqAdapter(OpenAICompatibleAdapter):
             and options.include_reasoning is None
         ):
             body["reasoning_format"] = "parsed" if reasoning.include else "hidden"
-        fields = options.model_dump(exclude_none=True, exclude={"extra_body"})
-        body.update(fields)
+        if options is _NO_OPTIONS:
+            return body
+        body.update(options.model_dump(exclude_none=True, exclude={"extra_body"}))
         if options.extra_body:
             body.update(options.extra_body)
         return body
