@@ -38,13 +38,16 @@ cpu = time.process_time
 
 class LlmxClient:
     libraries = ("llmx-ai", "httpx", "httpcore", "h11", "pydantic", "anyio", "sniffio")
+    options: dict[str, Any] = {}
 
     def __init__(self, host: str, *, is_async: bool) -> None:
         import llmx
 
         self.llmx = llmx
         cls = llmx.AsyncClient if is_async else llmx.Client
-        self.client = cls("groq", api_key=API_KEY, model=MODEL, base_url=host + "/openai/v1")
+        self.client = cls(
+            "groq", api_key=API_KEY, model=MODEL, base_url=host + "/openai/v1", **self.options
+        )
         self.delta = llmx.EventType.TEXT_DELTA
         self.tool_delta = llmx.EventType.TOOL_CALL_DELTA
         self.tools = [
@@ -117,6 +120,13 @@ class LlmxClient:
             pieces = [event.arguments_delta async for event in s if event.type is delta]
             response = await s.response()
         return self._tool_result(n, response, pieces)
+
+
+class LlmxAiohttpClient(LlmxClient):
+    """llmx's AsyncClient on its aiohttp backend (``http_backend="aiohttp"``)."""
+
+    libraries = ("llmx-ai", "aiohttp", "httpx", "pydantic")
+    options = {"http_backend": "aiohttp"}
 
 
 class HttpxClient:
@@ -508,6 +518,7 @@ class LitellmClient(_SDKClient):
 
 CLIENTS: dict[str, Any] = {
     "llmx": LlmxClient,
+    "llmx-aiohttp": LlmxAiohttpClient,
     "httpx": HttpxClient,
     "aiohttp": AiohttpClient,
     "groq": GroqClient,

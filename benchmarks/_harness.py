@@ -69,6 +69,7 @@ class Spec:
 SPECS = (
     Spec("httpx", False, ("sync", "async"), "httpx"),
     Spec("llmx", False, ("sync", "async"), "llmx"),
+    Spec("llmx-aiohttp", False, ("async",), "llmx"),
     Spec("aiohttp", True, ("async",), "aiohttp"),
     Spec("groq", True, ("sync", "async"), "groq"),
     Spec("openai", True, ("sync", "async"), "openai"),
@@ -226,7 +227,8 @@ def install_llmx(venv: Path) -> Path:
         if not python.exists():
             steps.append([sys.executable, "-m", "venv", str(venv)])
         pip = [str(python), "-m", "pip", "install", "--quiet"]
-        steps.append([*pip, str(source)])  # the dependencies, once they are missing
+        # the dependencies, once they are missing (with the aiohttp extra, for llmx-aiohttp)
+        steps.append([*pip, f"{source}[aiohttp]"])
         steps.append([*pip, "--force-reinstall", "--no-deps", str(source)])
         for step in steps:
             try:
@@ -503,6 +505,27 @@ def targets(med: dict[str, dict[str, float]], providers: list[str] | None) -> li
     return out
 
 
+FLOOR_KEYS = (
+    ("req_us", "request"),
+    ("inflight_us_per_req", "in flight"),
+    ("stream_us_per_chunk", "stream"),
+    ("ttft_us", "first delta"),
+    ("tool_us_per_fragment", "tool call"),
+    ("concurrent_wall_ms", "concurrent wall"),
+    ("concurrent_rss_mb", "concurrent RSS"),
+)
+
+
+def floor(med: dict[str, dict[str, float]]) -> dict[str, float]:
+    """llmx on its aiohttp backend as a multiple of aiohttp alone (the floor of this run)."""
+    out = {}
+    for key, _ in FLOOR_KEYS:
+        value = ratio(med, "llmx-aiohttp", "async", key, base="aiohttp")
+        if value is not None:
+            out[key] = value
+    return out
+
+
 def _inverse(value: float | None) -> float | None:
     return None if not value else 1 / value
 
@@ -665,6 +688,7 @@ def run(
             for spec in specs
         },
         "targets": goal_rows,
+        "floor": floor(med),
         "table": table(specs, med, sizes),
         "cpu_table": table(specs, med, sizes, CPU_COLUMNS),
     }
@@ -698,6 +722,13 @@ def print_report(report: dict[str, Any], out: Path) -> None:
     print()
     print("Ratios in parentheses: to raw httpx in the same mode. Targets (issue #6):")
     print(format_targets(report["targets"]))
+    if report.get("floor"):
+        shown = ", ".join(
+            f"{label} {report['floor'][key]:.2f}×"
+            for key, label in FLOOR_KEYS
+            if key in report["floor"]
+        )
+        print(f"llmx on aiohttp (http_backend='aiohttp') against aiohttp alone: {shown}")
     versions = ", ".join(
         f"{name} {v.get(name, v.get(name + '-ai', '?'))}"
         for name, v in report["meta"]["versions"].items()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from ._async_client import AsyncClient
 from ._client import Client
@@ -32,7 +32,11 @@ __all__ = ["ClientBuilder", "RequestBuilder"]
 
 
 class ClientBuilder:
-    """``ClientBuilder().groq(key).model("llama-3.3-70b-versatile").temperature(0.7).build()``."""
+    """``ClientBuilder().groq(key).model("llama-3.3-70b-versatile").temperature(0.7).build()``.
+
+    The API key is held in a ``SecretStr`` and unwrapped only by ``build()``/``build_async()``:
+    no repr shows it, and a builder refuses to be pickled.
+    """
 
     __slots__ = ("_settings", "_defaults", "_headers")
 
@@ -45,7 +49,21 @@ class ClientBuilder:
         shown = {k: v for k, v in self._settings.items() if k != "api_key"}
         return f"ClientBuilder({shown}, defaults={self._defaults})"
 
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "llmx.ClientBuilder cannot be pickled (it may hold an API key); "
+            "build the client in each process"
+        )
+
+    def __copy__(self) -> ClientBuilder:
+        return self  # immutable: every method returns a new builder
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ClientBuilder:
+        return self
+
     def _with(self, **settings: Any) -> ClientBuilder:
+        if settings.get("api_key") is not None:
+            settings["api_key"] = SecretStr(settings["api_key"])
         new = ClientBuilder()
         new._settings = {**self._settings, **settings}
         new._defaults = dict(self._defaults)
@@ -96,6 +114,50 @@ class ClientBuilder:
     def retry_policy(self, policy: RetryPolicy) -> ClientBuilder:
         return self._with(retry_policy=policy)
 
+    def api_key_env(self, name: str) -> ClientBuilder:
+        """Read the key from variable ``name`` instead of the provider's usual one."""
+        return self._with(api_key_env=name)
+
+    def follow_redirects(self, enabled: bool = True) -> ClientBuilder:
+        """Follow 307/308 redirects (and any redirect of a GET); credentials stay on origin."""
+        return self._with(follow_redirects=enabled)
+
+    def max_connections(self, count: int) -> ClientBuilder:
+        """Requests in flight at once (default 100); more wait for a free connection."""
+        return self._with(max_connections=count)
+
+    def max_keepalive_connections(self, count: int) -> ClientBuilder:
+        """Idle connections kept open for reuse (default 20)."""
+        return self._with(max_keepalive_connections=count)
+
+    def max_response_bytes(self, size: int) -> ClientBuilder:
+        """Largest non-streamed response body accepted (default 64 MiB)."""
+        return self._with(max_response_bytes=size)
+
+    def max_error_bytes(self, size: int) -> ClientBuilder:
+        """How much of an error response body is read and kept (default 64 KiB)."""
+        return self._with(max_error_bytes=size)
+
+    def max_event_bytes(self, size: int) -> ClientBuilder:
+        """Largest single stream event (default 16 MiB)."""
+        return self._with(max_event_bytes=size)
+
+    def trust_env(self, enabled: bool) -> ClientBuilder:
+        """Use proxy settings and certificates from the environment (default on)."""
+        return self._with(trust_env=enabled)
+
+    def verify(self, enabled: bool) -> ClientBuilder:
+        """Verify TLS certificates (default on; turning it off logs a warning)."""
+        return self._with(verify=enabled)
+
+    def allow_link_local(self, enabled: bool = True) -> ClientBuilder:
+        """Allow a base_url on a link-local address (169.254.0.0/16: cloud metadata)."""
+        return self._with(allow_link_local=enabled)
+
+    def http_backend(self, name: Literal["httpx", "aiohttp"]) -> ClientBuilder:
+        """``"aiohttp"`` needs ``llmx-ai[aiohttp]`` and works with ``build_async()`` only."""
+        return self._with(http_backend=name)
+
     def header(self, name: str, value: str) -> ClientBuilder:
         new = self._with()
         new._headers[name] = value
@@ -115,7 +177,11 @@ class ClientBuilder:
         return self._default(name, value)
 
     def _kwargs(self) -> dict[str, Any]:
-        return {**self._settings, "defaults": dict(self._defaults), "headers": dict(self._headers)}
+        settings = dict(self._settings)
+        key = settings.get("api_key")
+        if isinstance(key, SecretStr):
+            settings["api_key"] = key.get_secret_value()
+        return {**settings, "defaults": dict(self._defaults), "headers": dict(self._headers)}
 
     def build(self) -> Client:
         """A synchronous client."""

@@ -6,7 +6,6 @@ entry point, so using Groq never imports the Anthropic adapter.
 
 from __future__ import annotations
 
-import difflib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -59,7 +58,9 @@ class Registry:
         entry = self._discovered().get(name)
         if entry is None:
             known = self.names()
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            from difflib import get_close_matches  # only on this error path
+
+            close = get_close_matches(name, known, n=1, cutoff=0.5)
             raise ProviderNotFoundError(name, known, close[0] if close else None)
         loaded: AdapterFactory = entry.load()
         with self._lock:

@@ -49,6 +49,7 @@ _SETTING_KEYS = frozenset(
         "trust_env",
         "verify",
         "allow_link_local",
+        "http_backend",
     }
 )
 _SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "api-key", "token", "access_token"})
@@ -257,6 +258,11 @@ class ClientFactory:
         return self._core.settings.provider
 
     @property
+    def settings(self) -> ClientSettings:
+        """Everything this client was configured with (read-only; the key stays hidden)."""
+        return self._core.settings
+
+    @property
     def model(self) -> str | None:
         return self._core.settings.model
 
@@ -289,7 +295,8 @@ class ClientFactory:
     @classmethod
     def from_env(cls: type[C], prefix: str = "LLMX_", **kwargs: Any) -> C:
         """A client from ``LLMX_MODEL`` (``provider:model``), ``LLMX_BASE_URL``,
-        ``LLMX_TIMEOUT`` and ``LLMX_MAX_RETRIES``; the key comes from the provider's variable."""
+        ``LLMX_TIMEOUT``, ``LLMX_MAX_RETRIES`` and ``LLMX_HTTP_BACKEND``; the key comes from the
+        provider's variable."""
         env = os.environ
         config: dict[str, Any] = {}
         if env.get(prefix + "MODEL"):
@@ -298,6 +305,8 @@ class ClientFactory:
             config["provider"] = env[prefix + "PROVIDER"]
         if env.get(prefix + "BASE_URL"):
             config["base_url"] = env[prefix + "BASE_URL"]
+        if env.get(prefix + "HTTP_BACKEND"):
+            config["http_backend"] = env[prefix + "HTTP_BACKEND"].strip().lower()
         for key, convert in (("TIMEOUT", float), ("MAX_RETRIES", int)):
             raw = env.get(prefix + key)
             if raw:

@@ -13,7 +13,7 @@ import httpx
 
 from .._body import next_hop, tls_failure
 from .._config import ClientSettings, Timeout
-from .._errors import ConnectError, LLMXError, RequestTimeout, TransportError
+from .._errors import ConfigurationError, ConnectError, LLMXError, RequestTimeout, TransportError
 from .._logging import logger, origin, safe_url
 from .._timing import Timer
 
@@ -147,22 +147,40 @@ class Base:
         self._capacity = settings.max_connections
         self.in_flight = 0
         """Responses open right now (slots taken)."""
+        backend = settings.http_backend
+        if backend != "httpx" and (http_client is not None or cls is not httpx.AsyncClient):
+            why = "it replaces" if http_client is not None else "it is for AsyncClient only;"
+            raise ConfigurationError(
+                f"{self._provider}: http_backend={backend!r} cannot be used here: {why} the "
+                "httpx client; drop one of the two settings",
+                provider=self._provider,
+            )
         if http_client is not None:
             self._clients: list[Any] = [http_client]
             self._shard_cap, self._shards = settings.max_connections, 1
         else:
             if not settings.verify:
                 logger.warning("llmx: TLS certificate verification is OFF for %s", self._provider)
-            shards = self._shards = -(-settings.max_connections // SHARD_SIZE)
+            # aiohttp's pool costs the same whatever its size: one shard
+            shards = 1 if backend != "httpx" else -(-settings.max_connections // SHARD_SIZE)
+            self._shards = shards
             self._shard_cap = -(-settings.max_connections // shards)
-            limits = httpx.Limits(
-                max_connections=self._shard_cap,
-                max_keepalive_connections=-(-settings.max_keepalive_connections // shards),
-            )
+            keepalive = -(-settings.max_keepalive_connections // shards)
+            limits = httpx.Limits(max_connections=self._shard_cap,
+                                  max_keepalive_connections=keepalive)  # fmt: skip
             tls, env = _tls_context(settings.verify, settings.trust_env), settings.trust_env
             timeout = httpx.Timeout(**httpx_timeout(settings.timeout, None))
 
             def new_client() -> Any:
+                if backend == "aiohttp":
+                    from ._aiohttp import AiohttpTransport
+
+                    transport = AiohttpTransport(tls=tls, limit=self._shard_cap,
+                                                 keepalive=keepalive, trust_env=env,
+                                                 provider=self._provider)  # fmt: skip
+                    # the environment's proxies are aiohttp's to apply (trust_env above)
+                    return cls(timeout=timeout, follow_redirects=False, trust_env=False,
+                               transport=transport)  # fmt: skip
                 return cls(timeout=timeout, limits=limits, follow_redirects=False,
                            trust_env=env, verify=tls)  # fmt: skip
 

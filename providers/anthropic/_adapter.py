@@ -40,7 +40,7 @@ SPEC = ProviderSpec(
 class AnthropicOptions(BaseModel):
     """``Request.provider_options["anthropic"]``: Anthropic-only request settings."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     top_k: int | None = Field(default=None, ge=0)
     metadata: dict[str, Any] | None = None

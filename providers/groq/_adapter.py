@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -34,7 +33,7 @@ CONFIG = OpenAICompatibleConfig(
 class GroqOptions(BaseModel):
     """``Request.provider_options["groq"]``: Groq-only request fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     reasoning_format: Literal["parsed", "raw", "hidden"] | None = None
     include_reasoning: bool | None = None
@@ -49,7 +48,6 @@ class GroqOptions(BaseModel):
 
 
 _UNSUPPORTED = ("frequency_penalty", "presence_penalty")
-_NO_OPTIONS = GroqOptions()
 
 
 class GroqAdapter(OpenAICompatibleAdapter):
@@ -65,27 +63,25 @@ class GroqAdapter(OpenAICompatibleAdapter):
     ) -> dict[str, Any]:
         raw = request.provider_options.get("groq")
         try:
-            options = GroqOptions.model_validate(raw) if raw else _NO_OPTIONS
+            options = GroqOptions.model_validate(raw) if raw else None
         except ValidationError as exc:
             raise InvalidInputError(f"invalid provider_options['groq']: {exc}") from None
-        if options.reasoning_format is not None and options.include_reasoning is not None:
+        if options is None:
+            chosen = False
+        elif options.reasoning_format is not None and options.include_reasoning is not None:
             raise InvalidInputError(
                 "provider_options['groq']: reasoning_format and include_reasoning are mutually "
                 "exclusive (Groq rejects a request with both); set one of them"
             )
+        else:
+            chosen = options.reasoning_format is not None or options.include_reasoning is not None
         reasoning = request.reasoning
-        if (
-            reasoning is not None
-            and reasoning.include is not None
-            and options.reasoning_format is None
-            and options.include_reasoning is None
-        ):
+        if reasoning is not None and reasoning.include is not None and not chosen:
             body["reasoning_format"] = "parsed" if reasoning.include else "hidden"
-        if options is _NO_OPTIONS:
-            return body
-        body.update(options.model_dump(exclude_none=True, exclude={"extra_body"}))
-        if options.extra_body:
-            body.update(options.extra_body)
+        if options is not None:
+            body.update(options.model_dump(exclude_none=True, exclude={"extra_body"}))
+            if options.extra_body:
+                body.update(options.extra_body)
         return body
 
     def warnings(self, request: Request) -> list[str]:
@@ -208,7 +204,9 @@ def _model_note(message: str) -> str | None:
         return f"{model} was retired by Groq"
     if card is None:
         current = [m.id for m in MODELS.values() if not m.retired]
-        close = difflib.get_close_matches(model, current, n=1, cutoff=0.8)
+        from difflib import get_close_matches  # only on this error path
+
+        close = get_close_matches(model, current, n=1, cutoff=0.8)
         if close:
             return f"did you mean {close[0]!r}?"
     return None

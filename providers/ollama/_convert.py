@@ -29,7 +29,7 @@ class OllamaOptions(BaseModel):
     ``repeat_penalty``, ``num_gpu``, ...) and wins over the same keys set from the Request.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     keep_alive: str | int | float | None = None
     """How long the model stays loaded: ``"10m"``, seconds, ``-1`` forever, ``0`` unload now."""

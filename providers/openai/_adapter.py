@@ -35,7 +35,7 @@ class OpenAIOptions(BaseModel):
     Fields left at None are not sent. ``reasoning_effort`` overrides ``Request.reasoning.effort``
     and takes values the provider-neutral setting does not have (``"xhigh"``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
     store: bool | None = None

@@ -118,3 +118,21 @@ async def test_closed_async_client_says_so(emu: Emulator) -> None:
     with pytest.raises(llmx.TransportError, match="groq: the client is closed"):
         await client.chat("hi")
     assert emu.requests == []
+
+
+def test_fallback_through_send_when_httpx_lacks_the_private_methods(emu: Emulator) -> None:
+    """Without httpx's ``_transport_for_url`` the own pool goes through ``send()``: the same
+    requests, redirects still handled by llmx."""
+    emu.script(
+        Reply.raw(307, b"", headers={"location": emu.base_url + "/chat/completions"}),
+        Reply.text("after redirect"),
+    )
+    with _sync(emu, follow_redirects=True) as client:
+        transport = client._transport
+        assert transport._direct
+        transport._direct = False
+        assert client.chat("hi").text == "after redirect"
+    first, second = emu.requests
+    assert second.path == "/openai/v1/chat/completions"
+    assert second.headers["authorization"] == first.headers["authorization"]  # same origin
+    assert second.body == first.body

@@ -94,6 +94,11 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "你说：“写一篇关于AI的文章”",
         "finish_reason=stop",
     ),
+    "aiohttp_backend": (
+        "backend: aiohttp",
+        "8 questions at once on httpx: ",
+        "8 questions at once on aiohttp: ",
+    ),
     "swap_providers": (
         "groq (GROQ_API_KEY, llama-3.3-70b-versatile): The get_weather tool returned",
         "openai (emulator, gpt-4.1-mini): The get_weather tool returned",
@@ -237,8 +242,9 @@ def test_every_example_is_covered_and_listed_in_the_readme() -> None:
     assert not missing, f"README.md does not list {missing}"
 
 
-# Not from the seed documents; it starts emulators itself for the providers without a key.
-BEYOND_THE_SEEDS = {"swap_providers"}
+# Not from the seed documents (swap_providers starts emulators itself for the providers without
+# a key).
+BEYOND_THE_SEEDS = {"swap_providers", "aiohttp_backend"}
 
 
 def test_every_example_names_its_seed() -> None:
