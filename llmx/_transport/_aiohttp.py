@@ -22,6 +22,9 @@ from .._errors import ConfigurationError
 __all__ = ["AiohttpTransport"]
 
 _INSTALL = "pip install 'llmx-ai[aiohttp]'"
+KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle connection is kept, as httpx does. aiohttp has no cap on idle connections
+besides ``max_connections``: ``max_keepalive_connections`` only tells whether any are kept."""
 # NO_PROXY matching as urllib (and aiohttp's trust_env) does it; missing from typeshed
 _bypass: Any = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
 
@@ -65,7 +68,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is None:
             aiohttp = self._aiohttp
             connector = aiohttp.TCPConnector(
-                ssl=self._tls, limit=self._limit, limit_per_host=0, force_close=self._keepalive == 0
+                ssl=self._tls,
+                limit=self._limit,
+                limit_per_host=0,
+                force_close=self._keepalive == 0,
+                keepalive_timeout=None if self._keepalive == 0 else KEEPALIVE_EXPIRY,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -122,13 +129,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         target, proxy, proxy_auth = self._route(request.url)
         try:
+            body = request.content
+        except httpx.RequestNotRead:  # a redirect's hop carries the body as a stream
+            body = await request.aread()
+        try:
             response = await session.request(
                 request.method,
                 target,
                 proxy=proxy,
                 proxy_auth=proxy_auth,
                 headers=headers,
-                data=request.content or None,
+                data=body or None,
                 allow_redirects=False,
                 timeout=self._timeout(request.extensions.get("timeout", {})),
             )
@@ -165,7 +176,10 @@ def _connect_error(aiohttp: Any, exc: Exception) -> httpx.HTTPError:
         return httpx.UnsupportedProtocol(str(exc))
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return httpx.RemoteProtocolError(str(exc) or "server disconnected")
-    return httpx.ReadError(f"{type(exc).__name__}: {exc}")
+    # ClientResponseError's text holds the whole URL: only its message, as errors never show
+    # the path or query
+    detail = exc.message if isinstance(exc, aiohttp.ClientResponseError) else exc
+    return httpx.ReadError(f"{type(exc).__name__}: {detail}")
 
 
 class _Body(httpx.AsyncByteStream):

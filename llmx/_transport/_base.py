@@ -149,10 +149,13 @@ class Base:
         """Responses open right now (slots taken)."""
         backend = settings.http_backend
         if backend != "httpx" and (http_client is not None or cls is not httpx.AsyncClient):
-            why = "it replaces" if http_client is not None else "it is for AsyncClient only;"
+            why = (
+                "it replaces the httpx client, so pass either http_client or http_backend"
+                if http_client is not None
+                else "it is for AsyncClient only; the sync Client runs on httpx"
+            )
             raise ConfigurationError(
-                f"{self._provider}: http_backend={backend!r} cannot be used here: {why} the "
-                "httpx client; drop one of the two settings",
+                f"{self._provider}: http_backend={backend!r} cannot be used here: {why}",
                 provider=self._provider,
             )
         if http_client is not None:
